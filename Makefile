@@ -1,0 +1,31 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Both create .venv and install the project,
+# CPU torch pinned first (an unpinned torch resolves to a multi-GB CUDA build).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BRIEFING := $(VENV)/bin/briefing
+STAMP := $(VENV)/.installed
+DEMO_INDEX := index
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install demo test examples clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: install
+	$(BRIEFING) index examples/articles --index $(DEMO_INDEX)
+	$(BRIEFING) search "what did Macron announce" --index $(DEMO_INDEX) -k 3
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
+	find index -mindepth 1 ! -name README.md ! -name .gitignore -delete

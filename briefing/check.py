@@ -1,0 +1,41 @@
+"""``briefing status --check``: verify that the FAISS ids, SQLite rows, FTS rows and spans all agree."""
+
+from __future__ import annotations
+
+from .store import Store
+
+
+def check_index(store: Store) -> list[str]:
+    """Every inconsistency found, one line each (empty when the index is sound)."""
+    problems: list[str] = []
+    con = store.con
+    chunk_ids = {r[0] for r in con.execute("SELECT id FROM chunks")}
+    fts_ids = {r[0] for r in con.execute("SELECT rowid FROM chunks_fts")}
+    if chunk_ids != fts_ids:
+        problems.append(f"keyword index out of step: {len(chunk_ids - fts_ids)} passages missing, "
+                        f"{len(fts_ids - chunk_ids)} orphaned")
+    index = store.faiss_index()
+    if index.ntotal != len(chunk_ids):
+        problems.append(f"vector index holds {index.ntotal} vectors for {len(chunk_ids)} passages")
+    else:
+        import faiss
+
+        faiss_ids = set(faiss.vector_to_array(index.id_map).tolist()) if hasattr(index, "id_map") else set()
+        if faiss_ids and faiss_ids != chunk_ids:
+            problems.append("vector ids and passage ids differ")
+    orphans = con.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} passages belong to no document")
+    unlinked = con.execute(
+        "SELECT count(*) FROM documents WHERE id NOT IN (SELECT doc_id FROM occurrences)").fetchone()[0]
+    if unlinked:
+        problems.append(f"{unlinked} documents belong to no file")
+    dup = con.execute("SELECT count(*) FROM (SELECT doc_id, ord FROM chunks GROUP BY doc_id, ord HAVING count(*) > 1)"
+                      ).fetchone()[0]
+    if dup:
+        problems.append(f"{dup} duplicated passages")
+    for cid, text, start, end, doc_text in con.execute(
+            "SELECT c.id, c.text, c.char_start, c.char_end, d.text FROM chunks c JOIN documents d ON d.id = c.doc_id"):
+        if doc_text[start:end] != text:
+            problems.append(f"passage {cid} does not match its document's text at {start}:{end}")
+    return problems

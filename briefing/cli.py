@@ -1,0 +1,202 @@
+"""The ``briefing`` command line: a thin shell over the pipeline's functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import config
+from .errors import BriefingError, UsageError
+
+
+class DateType(click.ParamType):
+    """An ISO date (YYYY-MM-DD)."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2025-11-26", param, ctx)
+
+
+DATE = DateType()
+index_option = click.option("--index", "index_path", envvar="BRIEFING_INDEX", default=config.DEFAULT_INDEX,
+                            show_default=True, type=click.Path(file_okay=False),
+                            help="Index directory [env BRIEFING_INDEX].")
+
+
+def _err(msg: str) -> None:
+    click.echo(f"error: {msg}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user mistakes into one line on stderr and an exit code (2 usage, 1 other)."""
+    try:
+        cli.main(args=argv, prog_name="briefing", standalone_mode=False)
+    except click.exceptions.Abort:
+        _err("interrupted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        _err(exc.format_message())
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BriefingError as exc:
+        if config.debug():
+            raise
+        _err(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted; the index is unchanged unless the run had finished")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="briefing")
+def cli() -> None:
+    """Turn a folder of news articles into sourced briefings.
+
+    \b
+      briefing index examples/articles          build or update the index
+      briefing search "what did Macron announce"  find passages
+      briefing ask "what did Macron announce"     a cited answer
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--model", envvar="BRIEFING_EMBED_MODEL", default=None,
+              help="Local sentence-transformers model directory [env BRIEFING_EMBED_MODEL; default all-MiniLM-L6-v2].")
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it again from scratch.")
+@click.option("--max-file-mb", type=click.FloatRange(min=0.001), envvar="BRIEFING_MAX_FILE_MB",
+              default=config.DEFAULT_MAX_FILE_MB, show_default=True,
+              help="Skip files larger than this [env BRIEFING_MAX_FILE_MB].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def index(paths, index_path, model, rebuild, max_file_mb, quiet, as_json):
+    """Index files and folders of articles (txt, md, html, pdf, jsonl/json), incrementally."""
+    from .indexer import build_index
+    from .output import index_summary, progress_bar
+
+    with progress_bar(enabled=not quiet) as progress:
+        report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
+                             max_bytes=int(max_file_mb * 1_000_000), progress=progress)
+    click.echo(index_summary(report, as_json=as_json))
+    if report.counts.get("documents", 0) == 0:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@index_option
+@click.option("-k", type=click.IntRange(1, 100), default=config.DEFAULT_SEARCH_K, show_default=True,
+              help="Number of passages.")
+@click.option("--since", type=DATE, help="Only articles published on or after this date.")
+@click.option("--until", type=DATE, help="Only articles published on or before this date.")
+@click.option("--per-doc", type=click.IntRange(1, 100), default=config.DEFAULT_PER_DOC, show_default=True,
+              help="At most this many passages from one article.")
+@click.option("--batch", type=click.File("r"), help="Read one question per line from FILE ('-' for stdin).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
+def search(question, index_path, k, since, until, per_doc, batch, as_json):
+    """Find the passages that best match QUESTION (hybrid dense + keyword search)."""
+    from .output import hits_json, hits_text
+    from .retrieve import SearchSettings
+    from .session import Session
+
+    questions = [q.strip() for q in batch if q.strip()] if batch else [question or ""]
+    if batch and question:
+        raise UsageError("give either QUESTION or --batch FILE, not both")
+    if not questions or any(not q.strip() for q in questions):
+        raise UsageError("the question is empty; try: briefing search \"what did Macron announce\"")
+    _check_window(since, until)
+    session = Session(config.index_dir(index_path))
+    settings = SearchSettings(k=k, per_doc=per_doc)
+    for q in questions:
+        hits = session.search(q, settings, since=since, until=until)
+        click.echo(hits_json(q, hits) if as_json else hits_text(q, hits, many=len(questions) > 1))
+
+
+@cli.command()
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--check", is_flag=True, help="Also verify the index: FAISS ids and SQLite rows agree, spans match.")
+def status(index_path, as_json, check):
+    """Show what the index holds: documents, undated ones, chunks, skipped files, model, size, last build."""
+    from .output import status_text
+    from .store import Store
+
+    store = Store.open(config.index_dir(index_path))
+    info = store.manifest()
+    info["size_bytes"] = store.size_on_disk()
+    info["skipped"] = [{"path": config.display_path(p), "reason": r} for p, r in store.skips()]
+    problems: list[str] = []
+    if check:
+        from .check import check_index
+
+        problems = check_index(store)
+        info["problems"] = problems
+    click.echo(json.dumps(info, indent=2) if as_json else status_text(info, check))
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@index_option
+@click.option("-k", type=click.IntRange(1, 50), default=config.DEFAULT_K, show_default=True,
+              help="Passages retrieved for the answer.")
+@click.option("--llm", type=click.Choice(["auto", "openai", "extractive", "stub"]), envvar="BRIEFING_LLM",
+              default="auto", show_default=True,
+              help="Generator: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive [env BRIEFING_LLM].")
+@click.option("--model", envvar="BRIEFING_MODEL", default=None,
+              help="Chat model for --llm openai [env BRIEFING_MODEL; default gpt-4o-mini].")
+@click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar="BRIEFING_MAX_CONTEXT", default=3000,
+              show_default=True, help="Prompt token budget; passages are trimmed to fit [env BRIEFING_MAX_CONTEXT].")
+@click.option("--since", type=DATE, help="Only articles published on or after this date.")
+@click.option("--until", type=DATE, help="Only articles published on or before this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and warnings as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any warning remains (unverified or uncited text).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
+def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, output):
+    """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""
+    from .ask import answer, make_generator
+    from .output import answer_json, answer_markdown, print_markdown
+    from .session import Session
+
+    if not (question or "").strip():
+        raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
+    _check_window(since, until)
+    generator = make_generator(llm, model, max_context)
+    session = Session(config.index_dir(index_path))
+    tty = sys.stdout.isatty() and not as_json
+    preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
+        else None
+    result = answer(session, question, generator, k=k, since=since, until=until,
+                    on_token=preview if generator.name.startswith("openai") else None)
+    if preview:
+        click.echo("", err=True)
+    text = answer_json(result) if as_json else answer_markdown(result)
+    if output:
+        Path(output).write_text(text + "\n", encoding="utf-8")
+    if tty:
+        print_markdown(text)
+    else:
+        click.echo(text)
+    if strict and result.warnings:
+        sys.exit(1)
+
+
+def _check_window(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}")

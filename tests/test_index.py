@@ -1,0 +1,206 @@
+"""Indexing end to end on real files: incremental add/change/delete, duplicates, model mismatch, the FAISS + SQLite
+round trip, and a kill -9 in the middle of a build."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.errors import IndexError_
+from briefing.indexer import build_index
+from briefing.check import check_index
+from briefing.retrieve import search
+from briefing.store import Store
+
+ARTICLE = "Daily bulletin\nPublished: November 26, 2025\n\n{body}\n"
+
+
+class CountingEmbedder(FakeEmbedder):
+    """A fake that remembers how many texts it embedded."""
+
+    def __init__(self):
+        super().__init__(dim=32)
+        self.calls = 0
+        self.texts = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        self.texts += len(texts)
+        return super().embed(texts)
+
+
+def write(folder: Path, name: str, body: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ARTICLE.format(body=body), encoding="utf-8")
+    return path
+
+
+def build(folder: Path, index: Path, emb=None, **kw):
+    return build_index([folder], index, embedder=emb or CountingEmbedder(), tokens=WhitespaceTokens(), **kw)
+
+
+def test_incremental_add_change_delete(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write(docs, "a.txt", "French President Emmanuel Macron announced a joint working group.")
+    write(docs, "b.txt", "Rubio said the United States wants a peace deal first.")
+    emb = CountingEmbedder()
+    first = build(docs, index, emb)
+    assert first.counts["documents"] == 2 and emb.texts == first.chunks_added > 0
+
+    emb = CountingEmbedder()
+    again = build(docs, index, emb)
+    assert emb.calls == 0 and again.files_changed == 0 and again.generation == first.generation
+
+    write(docs, "b.txt", "Rubio now says guarantees come with the deal.")
+    write(docs, "c.txt", "Germany considers its brigade in Lithuania enough.")
+    (docs / "a.txt").unlink()
+    emb = CountingEmbedder()
+    third = build(docs, index, emb)
+    assert third.files_changed == 2 and third.files_removed == 1
+    assert third.counts["documents"] == 2
+    store = Store.open(index)
+    texts = " ".join(r[0] for r in store.con.execute("SELECT text FROM chunks"))
+    assert "Macron" not in texts and "peace deal first" not in texts and "Lithuania" in texts
+    assert check_index(store) == []
+
+
+def test_touched_but_unchanged_file_is_not_reembedded(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    path = write(docs, "a.txt", "Macron announced a joint working group.")
+    build(docs, index)
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 5_000_000_000))
+    emb = CountingEmbedder()
+    report = build(docs, index, emb)
+    assert emb.calls == 0 and report.files_changed == 0
+
+
+def test_identical_articles_are_stored_once(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write(docs, "a.txt", "Macron announced a joint working group.")
+    write(docs, "sub/copy.txt", "Macron announced a joint working group.")
+    report = build(docs, index)
+    assert report.counts["documents"] == 1 and report.counts["duplicates"] == 1
+    assert len(report.duplicates) == 1
+    # deleting the first copy keeps the article, now pointing at the other file
+    (docs / "a.txt").unlink()
+    report = build(docs, index)
+    store = Store.open(index)
+    assert report.counts["documents"] == 1
+    assert store.con.execute("SELECT path FROM documents").fetchone()[0].endswith("copy.txt")
+    assert check_index(store) == []
+
+
+def test_faiss_and_sqlite_round_trip(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for i in range(5):
+        write(docs, f"{i}.txt", f"Story {i}: " + " ".join(f"word{i}x{j}" for j in range(40)) + ".")
+    build(docs, index)
+    store = Store.open(index)
+    ids, vecs = store.vectors()
+    faiss_index = store.faiss_index()
+    assert faiss_index.ntotal == len(ids)
+    scores, found = faiss_index.search(vecs[:3], 1)
+    assert found[:, 0].tolist() == ids[:3].tolist()
+    assert np.allclose(scores[:, 0], 1.0, atol=1e-5)
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["model"] == "fake-hash" and manifest["dim"] == 32 and manifest["counts"]["chunks"] == len(ids)
+    # a lost or stale FAISS file is rebuilt from SQLite, the source of truth
+    for p in index.glob("vectors-*.faiss"):
+        p.unlink()
+    store = Store.open(index)
+    assert store.faiss_index().ntotal == len(ids)
+    hits = search(store, FakeEmbedder(32).embed(["word3x7 word3x8"])[0], "word3x7 word3x8")
+    assert hits and hits[0].doc.path.endswith("3.txt")
+
+
+def test_index_refuses_another_model(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write(docs, "a.txt", "Macron announced a joint working group.")
+    build(docs, index)
+
+    class Other(FakeEmbedder):
+        name = "other-model"
+
+    with pytest.raises(IndexError_, match="--rebuild"):
+        build_index([docs], index, embedder=Other(32), tokens=WhitespaceTokens())
+    report = build_index([docs], index, embedder=Other(32), tokens=WhitespaceTokens(), rebuild=True)
+    assert report.counts["documents"] == 1
+    assert Store.open(index).meta()["model"] == "other-model"
+
+
+def test_missing_and_corrupt_index_errors(tmp_path):
+    with pytest.raises(IndexError_, match="briefing index"):
+        Store.open(tmp_path / "nothing")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "briefing.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexError_, match="--rebuild"):
+        Store.open(bad)
+
+
+def test_second_writer_is_refused_while_locked(tmp_path):
+    index = tmp_path / "index"
+    with Store.writer(index):
+        with pytest.raises(IndexError_, match="another `briefing index`"):
+            with Store.writer(index):
+                pass
+
+
+KILL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.indexer import build_index
+
+class Slow(FakeEmbedder):
+    def embed(self, texts):
+        print("embedding", flush=True)
+        time.sleep(0.2)
+        return super().embed(texts)
+
+build_index([Path(sys.argv[1])], Path(sys.argv[2]), embedder=Slow(32), tokens=WhitespaceTokens())
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("when", ["embedding", "after-commit"])
+def test_kill_during_build_then_clean_rebuild(tmp_path, when):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for i in range(3):
+        write(docs, f"old{i}.txt", f"Old story {i} about the coalition of the willing and Macron.")
+    build(docs, index, CountingEmbedder())
+    before = Store.open(index).counts()
+    for i in range(40):
+        write(docs, f"new{i}.txt", " ".join(f"Sentence {j} of new story {i}." for j in range(60)))
+    script = tmp_path / "slow.py"
+    script.write_text(KILL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(docs), str(index)], stdout=subprocess.PIPE, text=True)
+    if when == "embedding":
+        assert proc.stdout.readline().strip() == "embedding"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # the previous index is intact and usable
+        store = Store.open(index)
+        assert store.counts() == before and check_index(store) == []
+    else:
+        proc.wait()
+        # simulate a kill between the commit and the FAISS write: the FAISS file is of an older generation
+        store = Store.open(index)
+        gen = store.generation()
+        (index / f"vectors-{gen}.faiss").rename(index / f"vectors-{gen - 1}.faiss")
+        assert check_index(Store.open(index)) == []
+    report = build(docs, index, CountingEmbedder())
+    store = Store.open(index)
+    assert report.counts["documents"] == 43
+    assert check_index(store) == []
+    assert store.faiss_index().ntotal == store.counts()["chunks"]

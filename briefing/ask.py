@@ -10,10 +10,11 @@ from typing import Callable, Protocol, Sequence
 from .cite import check
 from .errors import UsageError
 from .evidence import assess
+# one sentence for "nothing to answer from", decided before any LLM call or written by the model itself
+from .prompting import NO_ANSWER as INSUFFICIENT
 from .retrieve import SearchSettings
 from .types import Answer, Hit
 
-INSUFFICIENT = "The indexed articles do not answer this question."
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return Answer(question, INSUFFICIENT, (), True, (f"insufficient evidence: {evidence.reason}",),
                       generator.name, {}, tuple(hits))
     draft = generator.draft(question, hits, on_token=on_token)
+    if draft.text.strip().rstrip(".").lower() == INSUFFICIENT.rstrip(".").lower():
+        return Answer(question, INSUFFICIENT, (), True, ("the model found no answer in the passages",), draft.llm,
+                      draft.usage, draft.passages)
     checked = check(draft.text, draft.passages)
     warnings = list(checked.warnings)
     text = checked.text

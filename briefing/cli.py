@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
 from . import config
 from .errors import BriefingError, UsageError
-
-
-class DateType(click.ParamType):
-    """An ISO date (YYYY-MM-DD)."""
-
-    name = "DATE"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date like 2025-11-26", param, ctx)
-
-
-DATE = DateType()
-index_option = click.option("--index", "index_path", envvar="BRIEFING_INDEX", default=config.DEFAULT_INDEX,
-                            show_default=True, type=click.Path(file_okay=False),
-                            help="Index directory [env BRIEFING_INDEX].")
+from .options import DATE, check_window, index_option
 
 
 def _err(msg: str) -> None:
@@ -119,7 +99,7 @@ def search(question, index_path, k, since, until, per_doc, batch, as_json):
         raise UsageError("give either QUESTION or --batch FILE, not both")
     if not questions or any(not q.strip() for q in questions):
         raise UsageError("the question is empty; try: briefing search \"what did Macron announce\"")
-    _check_window(since, until)
+    check_window(since, until)
     session = Session(config.index_dir(index_path))
     settings = SearchSettings(k=k, per_doc=per_doc)
     for q in questions:
@@ -176,7 +156,7 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
 
     if not (question or "").strip():
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
-    _check_window(since, until)
+    check_window(since, until)
     generator = make_generator(llm, model, max_context)
     session = Session(config.index_dir(index_path))
     tty = sys.stdout.isatty() and not as_json
@@ -197,6 +177,18 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
         sys.exit(1)
 
 
-def _check_window(since: date | None, until: date | None) -> None:
-    if since and until and since > until:
-        raise UsageError(f"--since {since} is after --until {until}")
+def _register() -> None:
+    """Commands that live in their own modules."""
+    import importlib
+
+    for module, name in (("cli_memo", "memo"), ("cli_eval", "eval_command")):
+        try:
+            mod = importlib.import_module(f".{module}", __package__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{module}":
+                raise
+            continue
+        cli.add_command(getattr(mod, name))
+
+
+_register()

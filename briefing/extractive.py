@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
 from .text import sentences, stems, words
 from .types import Hit
 
+_BULLET = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")  # a list marker the source put before the sentence
 NOTE = "Extractive answer: sentences quoted from the sources, chosen by overlap with the question; no LLM was used."
 
 
@@ -54,7 +56,7 @@ def _similar(a: str, b: str) -> bool:
 
 
 def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_passage: int = 2) -> str:
-    """The answer text: up to ``max_sentences`` verbatim sentences, each followed by ``[n]`` (n = passage number,
+    """The answer text: a bullet per sentence, up to ``max_sentences`` verbatim sentences, each followed by ``[n]`` (n = passage number,
     1-based, in ``hits`` order), grouped by passage rank and kept in document order inside a passage."""
     picks = sorted(_candidates(question, hits), key=lambda p: -p.score)
     if not picks:
@@ -75,5 +77,8 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
     for c in chosen:
         lead.setdefault(c.hit, len(lead))
     chosen.sort(key=lambda c: (lead[c.hit], c.start))
-    lines = [" ".join(hits[c.hit].chunk.text[c.start : c.end].split()) + f" [{c.hit + 1}]" for c in chosen]
+    lines = []
+    for c in chosen:
+        sentence = _BULLET.sub("", " ".join(hits[c.hit].chunk.text[c.start : c.end].split()))
+        lines.append(f"- {sentence} [{c.hit + 1}]")
     return "\n".join(lines)

@@ -7,10 +7,11 @@ import os
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import LLMError, UsageError
+from .text import sentences
 
 if TYPE_CHECKING:  # importing openai costs about a second; only OpenAIChat pays it, and only when it calls out
     import openai
@@ -168,7 +169,16 @@ class OpenAIChat:
         usage: dict = {}
         model: str | None = None
         with stream:
-            for chunk in self._chunks(stream):
+            chunks = iter(stream)
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except (ValueError, openai.APIError) as err:
+                    if finish is not None and isinstance(err, openai.APIConnectionError):
+                        break  # the answer was complete; only the stream's tail (usage, [DONE]) was lost
+                    raise LLMError(self._stream_failure(err)) from None
                 model = getattr(chunk, "model", None) or model
                 usage = _usage(getattr(chunk, "usage", None)) or usage
                 for choice in getattr(chunk, "choices", None) or ():
@@ -176,7 +186,7 @@ class OpenAIChat:
                     piece = getattr(delta, "content", None) if delta is not None else None
                     if isinstance(piece, str) and piece:
                         parts.append(piece)
-                        on_token(piece)  # outside _chunks: the caller's own errors must pass through untouched
+                        on_token(piece)  # outside the try: the caller's own errors must pass through untouched
                     finish = getattr(choice, "finish_reason", None) or finish
         if finish is None:
             raise LLMError(
@@ -185,28 +195,23 @@ class OpenAIChat:
             )
         return self._finish("".join(parts), usage, model, finish)
 
-    def _chunks(self, stream: Iterable[object]) -> Iterator[object]:
-        """The stream's chunks, with failures mid-stream turned into ``LLMError``."""
+    def _stream_failure(self, err: Exception) -> str:
+        """One line for a failure in the middle of a stream."""
         import openai
 
-        try:
-            yield from stream
-        except ValueError:  # an event whose data is not JSON
-            raise LLMError(self._malformed()) from None
-        except openai.APITimeoutError:
-            raise LLMError(
+        if isinstance(err, openai.APITimeoutError):
+            return (
                 f"the LLM's stream ended early: no data from {self.url} for {self.timeout:g} s; "
                 "raise BRIEFING_LLM_TIMEOUT (seconds) or try again"
-            ) from None
-        except openai.APIConnectionError:
-            raise LLMError(
+            )
+        if isinstance(err, openai.APIConnectionError):
+            return (
                 f"the LLM's stream ended early: the connection to {self.url} dropped mid-answer; "
                 "try again, and check the server's logs if it keeps happening"
-            ) from None
-        except openai.APIError as err:  # an {"error": ...} event inside the stream
-            raise LLMError(
-                f"the LLM server reported an error mid-answer: {self._server_message(err)}; try again"
-            ) from None
+            )
+        if isinstance(err, openai.APIError):  # an {"error": ...} event inside the stream
+            return f"the LLM server reported an error mid-answer: {self._server_message(err)}; try again"
+        return self._malformed()  # ValueError: an event whose data is not JSON
 
     def _finish(self, text: str, usage: dict, model: object, finish: str | None) -> Completion:
         if not text.strip():
@@ -215,8 +220,8 @@ class OpenAIChat:
                 "content_filter": " (its content filter blocked the answer)",
             }.get(finish or "", "")
             raise LLMError(f"the LLM returned an empty answer{why}; try again or try another model (BRIEFING_MODEL)")
-        return Completion(text=text, usage=usage, model=model if isinstance(model, str) and model else self.model,
-                          finish_reason=finish)
+        model = model if isinstance(model, str) and model else self.model
+        return Completion(text=text, usage=usage, model=model, finish_reason=finish)
 
     # -- error messages ----------------------------------------------------------------------------------------
 
@@ -247,7 +252,7 @@ class OpenAIChat:
         import openai
 
         url, tries = self.url, self.max_retries
-        after = f" after {tries} retries" if tries else ""
+        after = f" after {tries} {'retry' if tries == 1 else 'retries'}" if tries else ""
         if isinstance(err, openai.APITimeoutError):
             return (
                 f"no answer from {url} within {self.timeout:g} s{after}; raise BRIEFING_LLM_TIMEOUT (seconds) "
@@ -275,7 +280,10 @@ class OpenAIChat:
                         f"model {self.model!r} was not found at {url} (HTTP 404: {detail}); set BRIEFING_MODEL to "
                         "a model the server has (for Ollama: `ollama pull` it or see `ollama list`)"
                     )
-                return f"{url} has no chat-completions endpoint (HTTP 404: {detail}); check OPENAI_BASE_URL (it usually ends in /v1)"
+                return (
+                    f"{url} has no chat-completions endpoint (HTTP 404: {detail}); "
+                    "check OPENAI_BASE_URL (it usually ends in /v1)"
+                )
             if status == 429:
                 if err.code == "insufficient_quota" or "quota" in detail.lower():
                     return f"the account has no quota left (HTTP 429: {detail}); check the plan and billing"
@@ -285,7 +293,10 @@ class OpenAIChat:
                     f"the LLM server at {url} failed (HTTP {status}{after}: {detail}); try again later, "
                     "or check the server's logs"
                 )
-            return f"the LLM server rejected the request (HTTP {status}: {detail}); check BRIEFING_MODEL and the server's logs"
+            return (
+                f"the LLM server rejected the request (HTTP {status}: {detail}); "
+                "check BRIEFING_MODEL and the server's logs"
+            )
         if isinstance(err, openai.APIError):
             return f"the LLM call failed: {self._server_message(err)}"
         return f"the LLM call failed: {_scrub(' '.join(str(err).split()), self._key)[:200]}"
@@ -297,7 +308,7 @@ class StubLLM:
     ``enqueue`` queues replies, returned in order (an exception instance is raised instead of returned, to
     script failures). With an empty queue the reply is built from the prompt: the first sentence of each of the
     first two passages (``<passage n="k" ...>`` blocks of the last user message), each ending with its ``[k]``
-    marker; with no passages, the fixed ``NO_ANSWER`` sentence. Same prompt, same reply: never random.
+    marker; with no passages, the fixed ``prompting.NO_ANSWER`` sentence. Same prompt, same reply: never random.
     """
 
     name = "stub"
@@ -318,7 +329,7 @@ class StubLLM:
         if isinstance(reply, BaseException):
             raise reply
         if on_token is not None:
-            for piece in re.findall(r"\s*\S+\s*$|\s*\S+", reply):
+            for piece in re.findall(r"\s*\S+|\s+$", reply):  # word by word; the pieces join back to reply
                 on_token(piece)
         prompt = sum(_rough_tokens(str(m.get("content", ""))) for m in messages)
         completion = _rough_tokens(reply)
@@ -334,17 +345,15 @@ def default_stub_reply(messages: list[dict]) -> str:
     from .prompting import NO_ANSWER  # local: jinja2 is not needed on the OpenAIChat path
 
     user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
-    sentences = []
+    cited = []
     for n, body in _PASSAGE.findall(user)[:2]:
         first = _first_sentence(body)
         if first:
-            sentences.append(f"{first.rstrip('.!?')} [{n}].")
-    return " ".join(sentences) or NO_ANSWER
+            cited.append(f"{first.rstrip('.!?')} [{n}].")
+    return " ".join(cited) or NO_ANSWER
 
 
 def _first_sentence(text: str) -> str:
-    from .text import sentences  # local: keeps this module's import light
-
     spans = sentences(text)
     return text[spans[0][0] : spans[0][1]] if spans else ""
 

@@ -671,7 +671,13 @@ _NON_WESTERN = frozenset(
     "Polish Czech Slovak Hungarian Romanian Croatian Slovene Bosnian Serbian Lithuanian Latvian Estonian".split()
 )
 _WESTERN_CODECS = frozenset({"cp1252", "latin_1", "iso8859_15"})
-_BOMS = (("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"), ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
+# Checked longest first: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_BOMS = (
+    ("utf-32", b"\xff\xfe\x00\x00"),
+    ("utf-32", b"\x00\x00\xfe\xff"),
+    ("utf-16", b"\xff\xfe"),
+    ("utf-16", b"\xfe\xff"),
+)
 
 
 def decode(data: bytes) -> str | None:
@@ -781,7 +787,8 @@ _TIME = (
 _DATE_RE = re.compile(_DATE + _TIME + r"(?![\d:])", re.I)
 # Words that introduce a date line: "Published: ...", "date 2025-11-26 ...", "Updated on ...".
 _LABEL = re.compile(
-    r"(?:(?:first\s+|last\s+)?(?:published|posted|updated|modified|dated|date|pubdate)(?:\s+(?:on|at))?\s*[:|\-–—]?\s*)?",
+    r"(?:(?:first\s+|last\s+)?(?:published|posted|updated|modified|dated|date|pubdate)"
+    r"(?:\s+(?:on|at))?\s*[:|\-–—]?\s*)?",
     re.I,
 )
 # A short byline-like line may carry its date after a separator: "By Jane Doe | Nov 26, 2025".
@@ -885,7 +892,10 @@ _CHROME = frozenset(
     link copied | listen to this article | image | photo | video | loading | please wait
     """.split("|")
 )
-_SOCIAL = r"(?:facebook|twitter|x|linkedin|whatsapp|telegram|instagram|youtube|reddit|pinterest|email|e-mail|print|copy link)"
+_SOCIAL = (
+    r"(?:facebook|twitter|x|linkedin|whatsapp|telegram|instagram|youtube|reddit|pinterest|email|e-mail|print"
+    r"|copy link)"
+)
 # Short lines with a recognisable chrome shape.
 _CHROME_PATTERNS = [
     re.compile(r"share (?:this|on|via|to)\b.*"),

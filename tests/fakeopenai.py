@@ -52,7 +52,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0
     raw: bytes | None = None
-    cut: bool = False
+    cut: bool | str = False
     error: str | None = None
     headers: dict[str, str] | None = None
     finish_reason: str = "stop"
@@ -99,7 +99,7 @@ class FakeOpenAI(ThreadingHTTPServer):
         status: int = 200,
         delay: float = 0.0,
         raw: bytes | None = None,
-        cut: bool = False,
+        cut: bool | str = False,
         error: str | None = None,
         headers: dict[str, str] | None = None,
         finish_reason: str = "stop",
@@ -119,6 +119,8 @@ class FakeOpenAI(ThreadingHTTPServer):
           ``data:`` event followed by ``[DONE]`` when streaming).
         - ``cut``: streaming: send about half the answer, then drop the connection with no ``finish_reason``, no
           ``[DONE]`` and no final chunk of the chunked encoding. Not streaming: send half of the JSON body.
+          ``cut="tail"``: stream the whole answer and its ``finish_reason``, then drop the connection before the
+          usage chunk and ``[DONE]``.
         - ``finish_reason``, ``usage``: override what the answer reports (usage defaults to made-up counts).
         """
         reply = Reply(text, status, min(delay, MAX_DELAY), raw, cut, error, headers, finish_reason, usage)
@@ -275,7 +277,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         text = self.server.default_text if reply.text is None else reply.text
         pieces = re.findall(r"\s*\S+", text) or []
-        if reply.cut:
+        if reply.cut is True:
             pieces = pieces[: max(1, len(pieces) // 2)]
 
         def event(choices: list, usage: dict | None = None) -> bytes:
@@ -297,9 +299,11 @@ class _Handler(BaseHTTPRequestHandler):
         for piece in pieces:
             if not self._chunk(event([{"index": 0, "delta": {"content": piece}, "finish_reason": None}])):
                 return
-        if reply.cut:
+        if reply.cut is True:
             return  # hang up: no finish_reason, no [DONE], no terminating zero-length chunk
         self._chunk(event([{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]))
+        if reply.cut == "tail":
+            return
         if include_usage:
             self._chunk(event([], _usage(reply, body, text)))
         self._chunk(b"data: [DONE]\n\n")

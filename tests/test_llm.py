@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -128,6 +127,12 @@ def test_defaults_and_bad_settings(monkeypatch):
         OpenAIChat()
 
 
+@pytest.mark.parametrize("url", ["localhost:11434/v1", "http://", "ftp://host/v1", "http://[::1", "http://h:port/v1"])
+def test_a_base_url_that_is_not_http_is_a_usage_error(url):
+    with pytest.raises(UsageError, match="OPENAI_BASE_URL"):
+        OpenAIChat("m", base_url=url, api_key=KEY)
+
+
 def test_no_key_and_no_base_url_is_a_clear_error():
     with pytest.raises(LLMError, match="OPENAI_API_KEY.*OPENAI_BASE_URL"):
         OpenAIChat()
@@ -184,7 +189,7 @@ def test_persistent_429_is_an_llm_error(openai_server):
     for _ in range(2):
         openai_server.enqueue(status=429)
     msg = failure(chat(openai_server, max_retries=1))
-    assert "rate-limiting" in msg and "HTTP 429" in msg and "after 1 retries" in msg
+    assert "rate-limiting" in msg and "HTTP 429" in msg and "after 1 retry:" in msg
     assert len(openai_server.requests) == 2
 
 
@@ -271,6 +276,20 @@ def test_cut_stream(openai_server):
     assert msg.startswith("the LLM's stream ended early")
     assert pieces and "".join(pieces).startswith("Macron")  # what came before the cut was streamed
     assert len(openai_server.requests) == 1  # a half-streamed answer is not silently retried
+
+
+def test_stream_that_loses_only_its_tail_still_answers(openai_server):
+    openai_server.enqueue(text="Complete answer [1].", cut="tail")
+    out = chat(openai_server).complete(MESSAGES, on_token=lambda _: None)
+    assert out.text == "Complete answer [1]." and out.finish_reason == "stop" and out.usage == {}
+
+
+def test_errors_raised_by_on_token_pass_through(openai_server):
+    def explode(piece: str) -> None:
+        raise UnicodeEncodeError("ascii", piece, 0, 1, "terminal cannot show it")  # a ValueError subclass
+
+    with pytest.raises(UnicodeEncodeError):
+        chat(openai_server).complete(MESSAGES, on_token=explode)
 
 
 def test_stream_that_ends_without_finish_reason(openai_server):
@@ -381,10 +400,12 @@ def test_stub_default_reply_cites_the_first_passages():
     assert default_stub_reply([{"role": "user", "content": "no passages here"}]) == NO_ANSWER
 
 
-def test_whole_file_stays_fast():
-    # Guard for the suite's budget: the fake server module must not sleep on import or construction.
+def test_fake_server_starts_and_stops_quickly_even_with_a_pending_delay():
     start = time.monotonic()
     with FakeOpenAI() as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-    assert time.monotonic() - start < 1.0
-    assert os.environ.get("OPENAI_API_KEY") is None
+        server.enqueue(delay=5)
+        llm = OpenAIChat("m", base_url=server.base_url, timeout=0.2, max_retries=0)
+        with pytest.raises(LLMError, match="no answer"):
+            llm.complete(MESSAGES)
+    assert time.monotonic() - start < 3.0

@@ -323,7 +323,7 @@ def test_pdf_junk_metadata_title_is_ignored(tmp_path):
     assert (doc.title, doc.published) == ("Real headline", None)
 
 
-@pytest.mark.parametrize("data", [b"%PDF-1.4\nthis is not really a pdf\n", b"%PDF-1.4\n" + os.urandom(64).replace(b"\0", b"1")])
+@pytest.mark.parametrize("data", [b"%PDF-1.4\nthis is not really a pdf\n", b"%PDF-1.4\n" + bytes(range(1, 256))])
 def test_corrupt_pdf(tmp_path, data):
     f = tmp_path / "bad.pdf"
     f.write_bytes(data)
@@ -363,7 +363,8 @@ def article(n: int, **extra) -> dict:
 def test_jsonl_search_result_dump(tmp_path):
     records = [
         {"question_id": "q0", "search_result": [article(1), article(2, authors=["Ann Lee"])]},
-        {"question_id": "q1", "search_result": [article(3), {"url": "https://x.com/e", "title": "No text", "text": None}]},
+        {"question_id": "q1",
+         "search_result": [article(3), {"url": "https://x.com/e", "title": "No text", "text": None}]},
         {"question_id": "q2", "search_result": []},
     ]
     f = tmp_path / "dump_gcs.jsonl"
@@ -472,7 +473,7 @@ def test_decode_binary(data):
 
 def test_load_encodings_and_failures(tmp_path):
     (tmp_path / "latin.txt").write_bytes("Élysée talks\nLeaders met.\n".encode("latin-1"))
-    (tmp_path / "junk.txt").write_bytes(os.urandom(2048) + b"\x00")
+    (tmp_path / "junk.txt").write_bytes(bytes(range(256)) * 8)
     (tmp_path / "empty.md").write_bytes(b"")
     (tmp_path / "blank.txt").write_bytes(b" \r\n\t\n")
     (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbf")

@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BRIEFING) index examples/articles --index $(DEMO_INDEX)
 	$(BRIEFING) search "what did Macron announce" --index $(DEMO_INDEX) -k 3
+	$(BRIEFING) ask "what did Macron announce" --index $(DEMO_INDEX) --llm extractive -o examples/answer-macron.md
 
 test: install
 	$(PY) -m pytest -q

@@ -37,4 +37,6 @@ class Session:
 
     def search(self, question: str, settings: SearchSettings = SearchSettings(), *, since: date | None = None,
                until: date | None = None) -> list[Hit]:
-        return search(self.store, self.query_vector(question), question, settings, since, until)
+        vector = self.query_vector(question)
+        with self.store.snapshot():
+            return search(self.store, vector, question, settings, since, until)

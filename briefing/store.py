@@ -127,6 +127,18 @@ class Store:
         finally:
             lock.close()
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator["Store"]:
+        """A read transaction: every query inside sees one generation of the index, even while a build commits."""
+        if self.con.in_transaction:
+            yield self
+            return
+        self.con.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.con.execute("COMMIT")
+
     # ---- metadata -------------------------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT key, value FROM meta"))
@@ -286,9 +298,26 @@ class Store:
         """Apply one build in a single transaction: files re-read (``touched``) and ``removed`` lose their old
         occurrences; ``new_docs`` (document, its occurrences, chunks, vectors) and ``aliases`` (doc id, path,
         record, line: a known document seen in another place) are added; documents left with no occurrence are
-        deleted with their chunks; ``restamped`` files only get their new size and mtime (same content). Then the FAISS file of the new generation is written. Returns the generation."""
-        con = self.con
+        deleted with their chunks; ``restamped`` files only get their new size and mtime (same content). Then the
+        FAISS file of the new generation is written. Returns the generation."""
         gen = self.generation() + 1
+        try:
+            deleted, added_ids, added_vecs = self._apply(gen, meta, touched, removed, new_docs, aliases, skips,
+                                                         restamped)
+        except sqlite3.Error as exc:
+            raise IndexError_(f"could not write the index at {self.root}/ ({exc}); the previous index is intact") \
+                from None
+        try:
+            self._write_faiss(gen, deleted, added_ids, added_vecs)
+        except (OSError, RuntimeError) as exc:
+            # the commit stands: readers rebuild the vector file from SQLite, so nothing is lost
+            raise IndexError_(f"the index was updated but its vector file could not be written ({exc}); "
+                              "it will be rebuilt on next use") from None
+        return gen
+
+    def _apply(self, gen, meta, touched, removed, new_docs, aliases, skips, restamped):
+        """The transaction of :meth:`apply`; returns the passage ids deleted and added, and the added vectors."""
+        con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
             gone_paths = [f.path for f in touched] + list(removed)
@@ -337,10 +366,10 @@ class Store:
                 con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (k, v))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:
+                con.execute("ROLLBACK")
             raise
-        self._write_faiss(gen, deleted_ids, added_ids, added_vecs)
-        return gen
+        return deleted_ids, added_ids, added_vecs
 
     def _settle(self, doc_ids: set[str]) -> list[int]:
         """Delete documents that lost every occurrence; re-point the rest to a remaining occurrence."""

@@ -165,7 +165,7 @@ from briefing.indexer import build_index
 class Slow(FakeEmbedder):
     def embed(self, texts):
         print("embedding", flush=True)
-        time.sleep(0.2)
+        time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 0.2)
         return super().embed(texts)
 
 build_index([Path(sys.argv[1])], Path(sys.argv[2]), embedder=Slow(32), tokens=WhitespaceTokens())
@@ -204,3 +204,22 @@ def test_kill_during_build_then_clean_rebuild(tmp_path, when):
     assert report.counts["documents"] == 43
     assert check_index(store) == []
     assert store.faiss_index().ntotal == store.counts()["chunks"]
+
+
+def test_two_processes_one_index_the_second_stops_with_a_clear_message(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for i in range(30):
+        write(docs, f"{i}.txt", " ".join(f"Sentence {j} of story {i}." for j in range(40)))
+    script = tmp_path / "slow.py"
+    script.write_text(KILL_SCRIPT)
+    first = subprocess.Popen([sys.executable, str(script), str(docs), str(index), "8"], stdout=subprocess.PIPE,
+                             text=True)
+    assert first.stdout.readline().strip() == "embedding"  # the first run holds the lock now
+    second = subprocess.run([sys.executable, "-m", "briefing.cli", "index", str(docs), "--index", str(index)],
+                            capture_output=True, text=True, timeout=60)
+    assert first.poll() is None, "the first run should still hold the lock"
+    assert second.returncode == 1
+    assert "another `briefing index` is writing" in second.stderr and "Traceback" not in second.stderr
+    assert first.wait(timeout=120) == 0
+    store = Store.open(index)
+    assert store.counts()["documents"] == 30 and check_index(store) == []

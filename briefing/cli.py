@@ -62,16 +62,20 @@ def cli() -> None:
 @click.option("--max-file-mb", type=click.FloatRange(min=0.001), envvar="BRIEFING_MAX_FILE_MB",
               default=config.DEFAULT_MAX_FILE_MB, show_default=True,
               help="Skip files larger than this [env BRIEFING_MAX_FILE_MB].")
+@click.option("--backend", type=click.Choice(["onnx", "torch"]), envvar="BRIEFING_BACKEND", default="onnx",
+              show_default=True,
+              help="Embed with ONNX Runtime (the model exported once into the index) or sentence-transformers "
+                   "[env BRIEFING_BACKEND].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def index(paths, index_path, model, rebuild, max_file_mb, quiet, as_json):
+def index(paths, index_path, model, rebuild, max_file_mb, backend, quiet, as_json):
     """Index files and folders of articles (txt, md, html, pdf, jsonl/json), incrementally."""
     from .indexer import build_index
     from .output import index_summary, progress_bar
 
     with progress_bar(enabled=not quiet) as progress:
         report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
-                             max_bytes=int(max_file_mb * 1_000_000), progress=progress)
+                             max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend)
     click.echo(index_summary(report, as_json=as_json))
     if report.counts.get("documents", 0) == 0:
         sys.exit(1)

@@ -145,6 +145,36 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype="float32")
 
 
+ONNX_DIR = "onnx"
+
+
+def onnx_current(info_sha256: str, root: Path) -> bool:
+    """Whether ``root/onnx`` holds an export of the model with these weights."""
+    try:
+        meta = json.loads((root / ONNX_DIR / "onnx.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return meta.get("source_sha256") == info_sha256 and (root / ONNX_DIR / "model.onnx").exists()
+
+
+def ensure_onnx(info: ModelInfo, root: Path) -> Path:
+    """Export the model to ONNX inside the index once (a few seconds, needs torch), so queries never need torch."""
+    from .onnx_embed import export_onnx
+
+    if not onnx_current(info.sha256, root):
+        export_onnx(info.path, root / ONNX_DIR, name=info.name)
+    return root / ONNX_DIR
+
+
+def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx") -> Embedder:
+    """The embedder that builds an index: ONNX Runtime over the index's own export, or sentence-transformers."""
+    if backend == "torch":
+        return SentenceTransformerEmbedder(info)
+    from .onnx_embed import OnnxEmbedder
+
+    return OnnxEmbedder(ensure_onnx(info, root))
+
+
 class FakeEmbedder:
     """Deterministic hashed bag-of-words vectors: fast stand-in for unit tests (shares words -> similar)."""
 

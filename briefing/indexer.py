@@ -69,13 +69,16 @@ def build_index(
     embedder=None,
     tokens: Tokens | None = None,
     progress: Progress | None = None,
+    backend: str = "onnx",
 ) -> IndexReport:
     """Bring the index at ``root`` in line with the files under ``paths``.
 
     Unchanged files (same size and mtime, or same content hash) are not read again; files that vanished from under
     ``paths`` lose their passages; identical articles are stored once. ``embedder``/``tokens`` replace the model
     (tests use fakes); otherwise ``model`` names a local sentence-transformers model (default all-MiniLM-L6-v2),
-    which is only loaded when something needs embedding.
+    which is only loaded when something needs embedding. ``backend`` "onnx" (default) exports the model to ONNX
+    once, into the index, and embeds with onnxruntime; "torch" embeds with sentence-transformers. The export is
+    made even when nothing needs embedding, since queries use it.
     """
     from . import loaders
 
@@ -84,12 +87,12 @@ def build_index(
     if not paths:
         raise UsageError("give at least one file or folder to index")
     if embedder is None:
-        from .embedder import HFTokens, SentenceTransformerEmbedder, resolve_model
+        from .embedder import HFTokens, index_embedder, resolve_model
 
         info = resolve_model(model)
         model_name, model_sha, dim = info.name, info.sha256, info.dim
         tokens = tokens or HFTokens(info.path / "tokenizer.json")
-        make_embedder = lambda: SentenceTransformerEmbedder(info)  # noqa: E731
+        make_embedder = lambda: index_embedder(info, root, backend)  # noqa: E731
     else:
         model_name, model_sha, dim = embedder.name, "", embedder.dim
         make_embedder = lambda: embedder  # noqa: E731
@@ -175,6 +178,10 @@ def build_index(
         progress("files", len(listed), len(listed))
 
         removed = [p for p in known if p not in seen and _under(p, roots)]
+        if embedder is None and backend == "onnx":
+            from .embedder import ensure_onnx
+
+            ensure_onnx(info, root)
         all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
         vectors = np.zeros((0, dim), dtype="float32")
         if all_chunks:

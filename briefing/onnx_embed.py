@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import logging
 import os
 import platform
 import shutil
@@ -146,7 +147,9 @@ def _torch_export(model_dir: Path, onnx_path: Path) -> list[str]:
         mask[-1, seq // 2:] = 0  # a padded row, so the mask really flows through the traced graph
         return (ids, mask, torch.zeros_like(ids))[: len(names)]
 
-    wrapper = LastHidden(model)
+    # A fresh Module is in training mode, and the exporter restores the wrapper's mode recursively afterwards,
+    # which would switch dropout on in the model used for the check below.
+    wrapper = LastHidden(model).eval()
     axes = {n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]}
     with torch.no_grad(), warnings.catch_warnings():
         # Tracer and deprecation warnings are expected here and say nothing actionable to a CLI user.
@@ -170,7 +173,26 @@ def _quantize(src: Path, dst: Path) -> None:
 
     # Per-channel scales keep MiniLM within ~0.99 cosine of fp32 on real text (per-tensor: ~0.94). Only MatMul is
     # quantised: the embedding Gathers gain no speed and lose accuracy.
-    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    # The quantiser logs an advisory through the root logger, whose first use would also call basicConfig() and
+    # change the CLI's logging for the rest of the process; a temporary handler and filter prevent both.
+    root = logging.getLogger()
+    handler, quiet = logging.NullHandler(), _DropRecords("Please consider to run pre-processing")
+    root.addHandler(handler)
+    root.addFilter(quiet)
+    try:
+        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"])
+    finally:
+        root.removeFilter(quiet)
+        root.removeHandler(handler)
+
+
+class _DropRecords(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -268,12 +290,15 @@ class OnnxEmbedder:
             hint = "export with quantize=True" if quantized else "rebuild the index"
             raise ModelError(f"{model_path} is missing; {hint}")
 
+        try:
+            self.dim: int = int(meta["dim"])
+            self.max_tokens: int = int(meta["max_seq_length"])
+            self.name: str = str(meta["name"]) + ("+int8" if quantized else "")
+            self._pooling: str = str(meta["pooling"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{onnx_dir / META_FILE} is incomplete ({exc}); rebuild the index") from exc
         self.meta: dict[str, Any] = meta
-        self.dim: int = int(meta["dim"])
-        self.max_tokens: int = int(meta["max_seq_length"])
-        self.name: str = str(meta["name"]) + ("+int8" if quantized else "")
         self.quantized = quantized
-        self._pooling: str = meta["pooling"]
         self._lower: bool = bool(meta.get("do_lower_case"))
 
         try:
@@ -283,11 +308,12 @@ class OnnxEmbedder:
             raise ModelError(f"cannot load the ONNX model in {onnx_dir}: {exc}; rebuild the index") from exc
         # tokenizer.json carries its own truncation/padding (128 and fixed-length padding for all-MiniLM);
         # sentence-transformers truncates at max_seq_length instead, and we pad per batch ourselves.
+        padding = self._tokenizer.padding or {}
+        pad = padding.get("pad_id", self._tokenizer.token_to_id("[PAD]"))
+        self._pad_id = 0 if pad is None else int(pad)
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._inputs = [i.name for i in self._session.get_inputs()]
-        pad = self._tokenizer.token_to_id("[PAD]")
-        self._pad_id = 0 if pad is None else pad
 
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Embed ``texts``; return float32 ``(len(texts), dim)`` with L2-normalised rows, in the input order.

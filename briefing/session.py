@@ -21,10 +21,17 @@ class Session:
         self._embedder = embedder
 
     def embedder(self):
+        """The query embedder: the index's ONNX export when it matches the model (no torch import), else
+        sentence-transformers with the same weights."""
         if self._embedder is None:
-            from .embedder import SentenceTransformerEmbedder, resolve_model
+            from .embedder import ONNX_DIR, SentenceTransformerEmbedder, onnx_current, resolve_model
 
             meta = self.store.meta()
+            if meta.get("model_sha256") and onnx_current(meta["model_sha256"], self.store.root):
+                from .onnx_embed import OnnxEmbedder
+
+                self._embedder = OnnxEmbedder(self.store.root / ONNX_DIR)
+                return self._embedder
             info = resolve_model(meta.get("model"))
             if meta.get("model_sha256") and info.sha256 != meta["model_sha256"]:
                 raise IndexError_(f"the model {info.name} on disk differs from the one that built this index; "

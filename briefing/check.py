@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .store import Store
+from .vectors import all_ids
 
 
 def check_index(store: Store) -> list[str]:
@@ -17,12 +18,8 @@ def check_index(store: Store) -> list[str]:
     index = store.faiss_index()
     if index.ntotal != len(chunk_ids):
         problems.append(f"vector index holds {index.ntotal} vectors for {len(chunk_ids)} passages")
-    else:
-        import faiss
-
-        faiss_ids = set(faiss.vector_to_array(index.id_map).tolist()) if hasattr(index, "id_map") else set()
-        if faiss_ids and faiss_ids != chunk_ids:
-            problems.append("vector ids and passage ids differ")
+    elif all_ids(index) != chunk_ids:
+        problems.append("vector ids and passage ids differ")
     orphans = con.execute("SELECT count(*) FROM chunks WHERE doc_id NOT IN (SELECT id FROM documents)").fetchone()[0]
     if orphans:
         problems.append(f"{orphans} passages belong to no document")

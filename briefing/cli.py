@@ -66,16 +66,20 @@ def cli() -> None:
               show_default=True,
               help="Embed with ONNX Runtime (the model exported once into the index) or sentence-transformers "
                    "[env BRIEFING_BACKEND].")
+@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8", default="auto",
+              show_default=True,
+              help="Dynamic int8 ONNX model for a new index (auto: when the CPU has VNNI) [env BRIEFING_INT8].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def index(paths, index_path, model, rebuild, max_file_mb, backend, quiet, as_json):
+def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, quiet, as_json):
     """Index files and folders of articles (txt, md, html, pdf, jsonl/json), incrementally."""
     from .indexer import build_index
     from .output import index_summary, progress_bar
 
     with progress_bar(enabled=not quiet) as progress:
         report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
-                             max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend)
+                             max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend,
+                             quantize=quantize)
     click.echo(index_summary(report, as_json=as_json))
     if report.counts.get("documents", 0) == 0:
         sys.exit(1)

@@ -148,31 +148,33 @@ class SentenceTransformerEmbedder:
 ONNX_DIR = "onnx"
 
 
-def onnx_current(info_sha256: str, root: Path) -> bool:
-    """Whether ``root/onnx`` holds an export of the model with these weights."""
+def onnx_current(info_sha256: str, root: Path, int8: bool = False) -> bool:
+    """Whether ``root/onnx`` holds an export of the model with these weights (and its int8 variant if asked)."""
     try:
         meta = json.loads((root / ONNX_DIR / "onnx.json").read_text())
     except (OSError, ValueError):
         return False
-    return meta.get("source_sha256") == info_sha256 and (root / ONNX_DIR / "model.onnx").exists()
+    wanted = root / ONNX_DIR / ("model_int8.onnx" if int8 else "model.onnx")
+    return meta.get("source_sha256") == info_sha256 and wanted.exists()
 
 
-def ensure_onnx(info: ModelInfo, root: Path) -> Path:
+def ensure_onnx(info: ModelInfo, root: Path, int8: bool = False) -> Path:
     """Export the model to ONNX inside the index once (a few seconds, needs torch), so queries never need torch."""
     from .onnx_embed import export_onnx
 
-    if not onnx_current(info.sha256, root):
-        export_onnx(info.path, root / ONNX_DIR, name=info.name)
+    if not onnx_current(info.sha256, root, int8):
+        export_onnx(info.path, root / ONNX_DIR, name=info.name, quantize=int8)
     return root / ONNX_DIR
 
 
-def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx") -> Embedder:
-    """The embedder that builds an index: ONNX Runtime over the index's own export, or sentence-transformers."""
+def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx", int8: bool = False) -> Embedder:
+    """The embedder that builds an index: ONNX Runtime over the index's own export (fp32 or dynamic int8), or
+    sentence-transformers (fp32)."""
     if backend == "torch":
         return SentenceTransformerEmbedder(info)
     from .onnx_embed import OnnxEmbedder
 
-    return OnnxEmbedder(ensure_onnx(info, root))
+    return OnnxEmbedder(ensure_onnx(info, root, int8), quantized=int8)
 
 
 class FakeEmbedder:

@@ -70,6 +70,7 @@ def build_index(
     tokens: Tokens | None = None,
     progress: Progress | None = None,
     backend: str = "onnx",
+    quantize: str = "auto",
 ) -> IndexReport:
     """Bring the index at ``root`` in line with the files under ``paths``.
 
@@ -78,7 +79,9 @@ def build_index(
     (tests use fakes); otherwise ``model`` names a local sentence-transformers model (default all-MiniLM-L6-v2),
     which is only loaded when something needs embedding. ``backend`` "onnx" (default) exports the model to ONNX
     once, into the index, and embeds with onnxruntime; "torch" embeds with sentence-transformers. The export is
-    made even when nothing needs embedding, since queries use it.
+    made even when nothing needs embedding, since queries use it. ``quantize`` ("auto", "yes", "no") chooses
+    dynamic int8 ONNX vectors for a new index ("auto": when the CPU has VNNI instructions); an existing index keeps
+    the variant it was built with, so passages and queries are always embedded alike.
     """
     from . import loaders
 
@@ -92,7 +95,7 @@ def build_index(
         info = resolve_model(model)
         model_name, model_sha, dim = info.name, info.sha256, info.dim
         tokens = tokens or HFTokens(info.path / "tokenizer.json")
-        make_embedder = lambda: index_embedder(info, root, backend)  # noqa: E731
+        make_embedder = lambda: index_embedder(info, root, backend, int8)  # noqa: E731
     else:
         model_name, model_sha, dim = embedder.name, "", embedder.dim
         make_embedder = lambda: embedder  # noqa: E731
@@ -103,6 +106,7 @@ def build_index(
 
     with Store.writer(root, rebuild=rebuild) as store:
         store.check_model(model_name, model_sha, dim, settings.as_dict())
+        int8 = _int8(store.meta(), backend, quantize) if embedder is None else False
         known = store.files()
         known_skips: dict[str, list[str]] = {}
         for p, r in store.skips():
@@ -181,7 +185,7 @@ def build_index(
         if embedder is None and backend == "onnx":
             from .embedder import ensure_onnx
 
-            ensure_onnx(info, root)
+            ensure_onnx(info, root, int8)
         all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
         vectors = np.zeros((0, dim), dtype="float32")
         if all_chunks:
@@ -199,7 +203,7 @@ def build_index(
             for doc, occs, chunks in new_docs.values():
                 batches.append((doc, occs, chunks, vectors[pos : pos + len(chunks)]))
                 pos += len(chunks)
-            meta = {"model": model_name, "model_sha256": model_sha, "dim": str(dim),
+            meta = {"model": model_name, "model_sha256": model_sha, "dim": str(dim), "int8": str(int(int8)),
                     "chunking": json.dumps(settings.as_dict(), sort_keys=True),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             gen = store.apply(meta=meta, touched=touched, removed=removed, new_docs=batches, aliases=aliases,
@@ -211,6 +215,25 @@ def build_index(
             documents_added=len(new_docs), chunks_added=len(all_chunks), embedded=len(all_chunks),
             duplicates=tuple(duplicates), skipped=tuple(skipped), seconds=time.perf_counter() - started,
             counts=store.counts(), generation=gen)
+
+
+def _int8(meta: dict, backend: str, quantize: str) -> bool:
+    """Whether this index embeds with the int8 ONNX model: fixed when the index was created."""
+    if "int8" in meta:
+        int8 = meta["int8"] == "1"
+        if int8 and backend == "torch":
+            raise UsageError("this index holds int8 ONNX vectors; index it with --backend onnx, or --rebuild")
+        if quantize != "auto" and (quantize == "yes") != int8:
+            raise UsageError(f"this index was built {'with' if int8 else 'without'} int8 vectors; add --rebuild to "
+                             "change that")
+        return int8
+    if backend == "torch" or quantize == "no":
+        return False
+    if quantize == "yes":
+        return True
+    from .onnx_embed import cpu_supports_int8
+
+    return cpu_supports_int8()
 
 
 def _where(doc: Document) -> str:

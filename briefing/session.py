@@ -27,11 +27,15 @@ class Session:
             from .embedder import ONNX_DIR, SentenceTransformerEmbedder, onnx_current, resolve_model
 
             meta = self.store.meta()
-            if meta.get("model_sha256") and onnx_current(meta["model_sha256"], self.store.root):
+            int8 = meta.get("int8") == "1"
+            if meta.get("model_sha256") and onnx_current(meta["model_sha256"], self.store.root, int8):
                 from .onnx_embed import OnnxEmbedder
 
-                self._embedder = OnnxEmbedder(self.store.root / ONNX_DIR)
+                self._embedder = OnnxEmbedder(self.store.root / ONNX_DIR, quantized=int8)
                 return self._embedder
+            if int8:
+                raise IndexError_(f"the int8 model export in {self.store.root}/onnx is missing; run "
+                                  "`briefing index FOLDER` to restore it")
             info = resolve_model(meta.get("model"))
             if meta.get("model_sha256") and info.sha256 != meta["model_sha256"]:
                 raise IndexError_(f"the model {info.name} on disk differs from the one that built this index; "

@@ -154,6 +154,7 @@ class Store:
             "model": meta.get("model"),
             "model_sha256": meta.get("model_sha256"),
             "dim": int(meta["dim"]) if "dim" in meta else None,
+            "int8": meta.get("int8") == "1",
             "chunking": json.loads(meta.get("chunking", "{}")),
             "generation": int(meta.get("generation", 0)),
             "built_at": meta.get("built_at"),
@@ -264,6 +265,8 @@ class Store:
         SQLite (after a crash between commit and file write, or if the file is missing or damaged)."""
         import faiss
 
+        from .vectors import tune
+
         gen = self.generation()
         if self._faiss is not None and self._faiss_gen == gen:
             return self._faiss
@@ -272,6 +275,7 @@ class Store:
         if path.exists():
             try:
                 index = faiss.read_index(str(path))
+                tune(index)
             except RuntimeError:
                 index = None
         counts = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
@@ -281,14 +285,10 @@ class Store:
         return index
 
     def _build_faiss(self):
-        import faiss
+        from .vectors import new_index
 
-        dim = int(self.meta().get("dim", 0)) or 1
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         ids, vecs = self.vectors()
-        if len(ids):
-            index.add_with_ids(vecs, ids)
-        return index
+        return new_index(int(self.meta().get("dim", 0)) or 1, ids, vecs)
 
     # ---- writing (only inside Store.writer) ---------------------------------------------------------------------
     def apply(self, *, meta: dict[str, str], touched: Sequence[FileState], removed: Sequence[str],
@@ -394,8 +394,11 @@ class Store:
         return deleted
 
     def _write_faiss(self, gen: int, deleted: list[int], added: list[int], vecs: list[np.ndarray]) -> None:
-        """Update the previous generation's FAISS index and write it under the new generation's name."""
+        """Update the previous generation's FAISS index and write it under the new generation's name (built
+        afresh when there is none, or when the collection outgrew its kind: see ``vectors.outgrown``)."""
         import faiss
+
+        from .vectors import outgrown
 
         prev = self._faiss
         if prev is None:
@@ -405,7 +408,8 @@ class Store:
                     prev = faiss.read_index(str(old[-1]))
                 except RuntimeError:
                     prev = None
-        if prev is None:
+        total = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if prev is None or outgrown(prev, total):
             index = self._build_faiss()
         else:
             index = prev
@@ -413,7 +417,7 @@ class Store:
                 index.remove_ids(np.asarray(deleted, dtype="int64"))
             if added:
                 index.add_with_ids(np.vstack(vecs).astype("float32"), np.asarray(added, dtype="int64"))
-            if index.ntotal != self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]:
+            if index.ntotal != total:
                 index = self._build_faiss()
         tmp = self.root / f".vectors-{gen}.faiss.tmp"
         faiss.write_index(index, str(tmp))

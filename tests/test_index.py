@@ -223,3 +223,25 @@ def test_two_processes_one_index_the_second_stops_with_a_clear_message(tmp_path)
     assert first.wait(timeout=120) == 0
     store = Store.open(index)
     assert store.counts()["documents"] == 30 and check_index(store) == []
+
+
+def test_large_collections_switch_to_a_trained_ivf_index(tmp_path, monkeypatch):
+    from briefing import vectors
+
+    monkeypatch.setattr(vectors, "IVF_THRESHOLD", 100)
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for i in range(150):
+        write(docs, f"{i}.txt", f"Story {i} about topic{i % 7} and item{i}.")
+    build(docs, index)
+    store = Store.open(index)
+    faiss_index = store.faiss_index()
+    assert vectors.is_ivf(faiss_index) and faiss_index.is_trained
+    assert check_index(store) == []
+    hits = search(store, FakeEmbedder(32).embed(["item42 topic0"])[0], "item42 topic0")
+    assert hits[0].doc.path.endswith("/42.txt")
+    # shrinking far below the threshold goes back to exact search
+    for i in range(140):
+        (docs / f"{i}.txt").unlink()
+    build(docs, index)
+    store = Store.open(index)
+    assert not vectors.is_ivf(store.faiss_index()) and check_index(store) == []

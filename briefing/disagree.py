@@ -249,7 +249,7 @@ def _when(ref) -> str:
 
 def claims(pool: Sequence) -> list[Found]:
     """Disputed claims: the disputing sentence and the claim it most likely answers."""
-    from .memo import speaker
+    from .actors import speaker
 
     out = []
     disputing = [s for s in pool if _DISPUTE.search(s.plain)]

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 import jinja2
 
+from .config import display_path
 from .errors import UsageError
 from .text import sentences
 from .types import Hit, Span
@@ -101,20 +102,20 @@ def ask_messages(
     passages: list[dict] = []
     for hit in hits:
         n = len(included) + 1
-        whole = _passage(n, hit, hit.chunk.text)
+        whole = passage_fields(n, hit, hit.chunk.text)
         if cost([*passages, whole]) <= max_context:
             included.append(hit)
             passages.append(whole)
             continue
-        room = max_context - cost([*passages, _passage(n, hit, "")])
+        room = max_context - cost([*passages, passage_fields(n, hit, "")])
         if room < MIN_CUT_TOKENS:
             continue  # no room for a useful piece of this one; a shorter passage further down may still fit
-        cut = _cut_to_fit(hit.chunk.text, lambda t: cost([*passages, _passage(n, hit, t)]) <= max_context)
+        cut = _cut_to_fit(hit.chunk.text, lambda t: cost([*passages, passage_fields(n, hit, t)]) <= max_context)
         if not cut:
             continue
         short = _shorten(hit, cut)
         included.append(short)
-        passages.append(_passage(n, short, short.chunk.text))
+        passages.append(passage_fields(n, short, short.chunk.text))
         break  # the budget is spent
 
     if hits and not included:
@@ -126,15 +127,17 @@ def ask_messages(
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], included
 
 
-def _passage(n: int, hit: Hit, text: str) -> dict:
-    """The template variables of one passage. Everything from the article is defused: it is untrusted."""
+def passage_fields(n: int, hit: Hit, text: str) -> dict:
+    """The template variables of passage ``n`` (``hit`` showing ``text``), for the ask and memo prompts. Everything
+    from the article is defused: it is untrusted. The location names the file as the user sees it
+    (``config.display_path``: relative to the working directory when under it), as the sources list does."""
     doc, span = hit.doc, hit.chunk.span
     return {
         "n": n,
         "title": _attr(doc.title) or "untitled",
         "source": _attr(doc.source or "") or "unknown",
         "date": doc.published.isoformat() if doc.published else "undated",
-        "location": _attr(f"{doc.path}:L{span.line_start}-L{span.line_end}"),
+        "location": _attr(f"{display_path(doc.path)}:L{span.line_start}-L{span.line_end}"),
         "text": neutralise(text.strip()),
     }
 

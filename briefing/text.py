@@ -12,7 +12,7 @@ from .types import Document, Span
 # "(R-Neb.).Since"), which scraped pages often produce.
 _BOUNDARY = re.compile(
     r"""[.!?](?P<close>["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-Ý])"""
-    r"""|(?<=[a-z)])[.!?](?P<glued>["'”’)\]]*)(?=[A-Z][a-z])"""
+    r"""|(?<=[a-z)])[.!?](?P<glued>["'”’)\]]*)(?=[“"]?[A-Z][a-z])"""
 )
 # Abbreviations after which a period does not end a sentence.
 _ABBREV = re.compile(
@@ -47,6 +47,8 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
         cut = lo
         for m in _BOUNDARY.finditer(text, lo, hi):
             stop = m.end("close") if m.group("close") is not None else m.end("glued")
+            if m.group("glued") and m.group("glued")[0] == '"' and text.count('"', cut, m.start("glued")) % 2 == 0:
+                stop = m.start("glued")  # no quotation open before it: the straight quote opens the next sentence
             if _ABBREV.search(text[max(lo, m.start() - 6) : m.start() + 1]):
                 continue
             _append(text, cut, stop, out)

@@ -17,14 +17,17 @@ from pathlib import Path
 import pytest
 
 from briefing import cli_memo
+from briefing.actors import speaker
 from briefing.cli import main
 from briefing.disagree import claims, figures, quantities
 from briefing.embedder import FakeEmbedder, WhitespaceTokens
 from briefing.errors import BriefingError, UsageError
 from briefing.indexer import build_index
 from briefing.llm import StubLLM
-from briefing.memo import (Disagreement, Event, Memo, Register, Section, Sentence, Side, Window, build_memo,
-                           choose_window, parse_week, readable, speaker)
+from briefing.memo import Disagreement, Event, Memo, Side, Window, build_memo, choose_window, parse_week
+from briefing.pool import Sentence, readable
+from briefing.register import Register
+from briefing.sections import Section
 from briefing.session import Session
 from briefing.text import make_span, stems
 from briefing.timeline import describe, excerpt, resolve
@@ -238,7 +241,7 @@ def test_speaker(text, who):
 
 
 def _sentences(session) -> list[Sentence]:
-    from briefing.memo import sentence_pool
+    from briefing.pool import sentence_pool
 
     store = session.store
     chunks = list(store.chunks(sorted(store.chunk_ids_between(date(2025, 11, 20), date(2025, 11, 27)))).values())

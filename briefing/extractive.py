@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .text import sentences, stems, words
+from .text import near_duplicate, sentences, stems, words
 from .types import Hit
 
 _BULLET = re.compile(r"^(?:[-*•]|\d{1,2}[.)])\s+")  # a list marker the source put before the sentence
@@ -50,11 +50,6 @@ def _candidates(question: str, hits: Sequence[Hit]) -> list[Pick]:
     return out
 
 
-def _similar(a: str, b: str) -> bool:
-    x, y = set(stems(a)), set(stems(b))
-    return bool(x and y) and len(x & y) / min(len(x), len(y)) > 0.6
-
-
 def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_passage: int = 2) -> str:
     """The answer text: a bullet per sentence, up to ``max_sentences`` verbatim sentences, each followed by ``[n]`` (n = passage number,
     1-based, in ``hits`` order), grouped by passage rank and kept in document order inside a passage."""
@@ -69,7 +64,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
         text = hits[p.hit].chunk.text[p.start : p.end]
         if sum(1 for c in chosen if c.hit == p.hit) >= per_passage:
             continue
-        if any(_similar(text, hits[c.hit].chunk.text[c.start : c.end]) for c in chosen):
+        if any(near_duplicate(set(stems(text)), set(stems(hits[c.hit].chunk.text[c.start : c.end]))) for c in chosen):
             continue  # overlapping chunks and syndicated copies repeat sentences
         chosen.append(p)
     # passages in the order of their best sentence, sentences in reading order within a passage

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-from .text import make_span, sentences, stems
+from .text import make_span, near_duplicate, sentences, stems
 from .types import Chunk, Document, Hit
 
 
@@ -86,9 +86,7 @@ def sentence_pool(docs: Sequence[Document], chunks: Sequence[Chunk]) -> list[Sen
 
 def similar(a: Sentence, b: Sentence) -> bool:
     """Near-duplicates: most content words shared (syndicated copies, a summary repeating the lede)."""
-    if not a.keys or not b.keys:
-        return False
-    return len(a.keys & b.keys) / min(len(a.keys), len(b.keys)) > 0.6
+    return near_duplicate(a.keys, b.keys)
 
 
 def pick(candidates: Sequence[Sentence], n: int, used: list[Sentence], per_doc: int = 2) -> list[Sentence]:

@@ -115,3 +115,9 @@ def stem(word: str) -> str:
     while word.endswith("e") and len(word) > 3:  # guarantee, guaranteed, guaranteeing -> guarant
         word = word[:-1]
     return word
+
+
+def near_duplicate(a: set[str], b: set[str], share: float = 0.6) -> bool:
+    """Whether two sentences, as sets of stems, share most of the shorter one's words (syndicated copies,
+    overlapping chunks, a summary repeating the lede)."""
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) > share

@@ -10,7 +10,8 @@ import click
 
 from . import config
 from .errors import BriefingError, UsageError
-from .options import DATE, check_window, index_option
+from .options import (chat_model_option, check_window, index_option, llm_option, max_context_option, strict_option,
+                      window_options)
 
 
 def _err(msg: str) -> None:
@@ -90,8 +91,7 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, qui
 @index_option
 @click.option("-k", type=click.IntRange(1, 100), default=config.DEFAULT_SEARCH_K, show_default=True,
               help="Number of passages.")
-@click.option("--since", type=DATE, help="Only articles published on or after this date.")
-@click.option("--until", type=DATE, help="Only articles published on or before this date.")
+@window_options()
 @click.option("--per-doc", type=click.IntRange(1, 100), default=config.DEFAULT_PER_DOC, show_default=True,
               help="At most this many passages from one article.")
 @click.option("--batch", type=click.File("r"), help="Read one question per line from FILE ('-' for stdin).")
@@ -144,17 +144,12 @@ def status(index_path, as_json, check):
 @index_option
 @click.option("-k", type=click.IntRange(1, 50), default=config.DEFAULT_K, show_default=True,
               help="Passages retrieved for the answer.")
-@click.option("--llm", type=click.Choice(["auto", "openai", "extractive", "stub"]), envvar="BRIEFING_LLM",
-              default="auto", show_default=True,
-              help="Generator: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive [env BRIEFING_LLM].")
-@click.option("--model", envvar="BRIEFING_MODEL", default=None,
-              help="Chat model for --llm openai [env BRIEFING_MODEL; default gpt-4o-mini].")
-@click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar="BRIEFING_MAX_CONTEXT", default=3000,
-              show_default=True, help="Prompt token budget; passages are trimmed to fit [env BRIEFING_MAX_CONTEXT].")
-@click.option("--since", type=DATE, help="Only articles published on or after this date.")
-@click.option("--until", type=DATE, help="Only articles published on or before this date.")
+@llm_option()
+@chat_model_option
+@max_context_option()
+@window_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and warnings as JSON.")
-@click.option("--strict", is_flag=True, help="Exit 1 when any warning remains (unverified or uncited text).")
+@strict_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
 def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, output):
     """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""

@@ -10,7 +10,7 @@ from typing import Sequence
 import click
 
 from . import config
-from .options import index_option
+from .options import chat_model_option, index_option
 
 _QUESTION_WIDTH = 52
 
@@ -22,8 +22,7 @@ _QUESTION_WIDTH = 52
               help="Passages for the answer, and the N of recall@N.")
 @click.option("--llm", type=click.Choice(["auto", "openai", "extractive", "stub", "none"]), default="auto",
               show_default=True, help="Generator for the answers; none evaluates retrieval and abstention only.")
-@click.option("--model", envvar="BRIEFING_MODEL", default=None,
-              help="Chat model for --llm openai [env BRIEFING_MODEL].")
+@chat_model_option
 @click.option("--min-hit", "min_hit", multiple=True, metavar="METRIC=MIN",
               help="Exit 1 when a metric is below MIN: hit@3=0.8, 3=0.8, mrr=0.5, recall@5=0.4, abstain=1 "
                    "(repeatable).")

@@ -35,7 +35,8 @@ import click
 
 from . import config
 from .errors import UsageError
-from .options import DATE, index_option
+from .options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
+                      window_options)
 
 FORMATS = ("md", "html", "json")
 
@@ -284,23 +285,18 @@ def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
 # ---- the command ---------------------------------------------------------------------------------------------------
 @click.command("memo")
 @click.option("--week", help="An ISO week, e.g. 2025-W48 (Monday to Sunday).")
-@click.option("--since", type=DATE, help="First publication date of the window (inclusive).")
-@click.option("--until", type=DATE, help="Last publication date of the window (inclusive).")
+@window_options("First publication date of the window (inclusive).", "Last publication date of the window (inclusive).")
 @click.option("--topic", "topics", multiple=True,
               help="A theme to cover (repeatable); without it themes come from the window's articles.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format [default: from -o's extension, else md].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the memo to FILE.")
-@click.option("--llm", type=click.Choice(["auto", "openai", "extractive", "stub"]), envvar="BRIEFING_LLM",
-              default="auto", show_default=True,
-              help="Writer: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive [env BRIEFING_LLM].")
-@click.option("--model", envvar="BRIEFING_MODEL", default=None,
-              help="Chat model for --llm openai [env BRIEFING_MODEL].")
-@click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar="BRIEFING_MAX_CONTEXT", default=3000,
-              show_default=True, help="Prompt token budget per section [env BRIEFING_MAX_CONTEXT].")
+@llm_option(what="Writer")
+@chat_model_option
+@max_context_option("Prompt token budget per section")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False),
               help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.cli_memo).")
-@click.option("--strict", is_flag=True, help="Exit 1 when any warning remains (unverified or uncited text).")
+@strict_option
 @index_option
 def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, strict, index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree

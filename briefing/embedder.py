@@ -40,7 +40,7 @@ class ModelInfo:
     dim: int
 
 
-def filefile_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as f:

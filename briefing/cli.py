@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,12 +20,16 @@ def _err(msg: str) -> None:
     click.echo(f"error: {msg}", err=True)
 
 
+INTERRUPTED = "interrupted; the index is unchanged unless the run had finished"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user mistakes into one line on stderr and an exit code (2 usage, 1 other)."""
     try:
         cli.main(args=argv, prog_name="briefing", standalone_mode=False)
     except click.exceptions.Abort:
-        _err("interrupted")
+        # click turns Ctrl-C (KeyboardInterrupt) inside a command into Abort, after a blank line closing the "^C"
+        _err(INTERRUPTED)
         sys.exit(130)
     except click.ClickException as exc:
         _err(exc.format_message())
@@ -36,10 +42,33 @@ def main(argv: list[str] | None = None) -> None:
         _err(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        _err("interrupted; the index is unchanged unless the run had finished")
+        _err(INTERRUPTED)
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except sqlite3.Error as exc:
+        # an index file damaged past its first pages fails only when a query reaches the bad page
+        if config.debug():
+            raise
+        from .store import db_error
+
+        _err(str(db_error(exc)))
+        sys.exit(1)
+    except OSError as exc:
+        # the machine, not briefing: a full disk (while exporting the model, say), a read-only or vanished folder
+        if config.debug():
+            raise
+        _err(_os_error(exc))
+        sys.exit(1)
+
+
+def _os_error(exc: OSError) -> str:
+    what = exc.strerror or str(exc) or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "use a writable place (--index DIR)",
+            errno.EACCES: "check the permissions", errno.EPERM: "check the permissions"}.get(exc.errno or 0,
+                                                                                              "see BRIEFING_DEBUG=1")
+    return " ".join(f"{what}{where}; {hint}".split())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,9 +96,10 @@ def cli() -> None:
               show_default=True,
               help="Embed with ONNX Runtime (the model exported once into the index) or sentence-transformers "
                    "[env BRIEFING_BACKEND].")
-@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8", default="auto",
+@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8", default="no",
               show_default=True,
-              help="Dynamic int8 ONNX model for a new index (auto: when the CPU has VNNI) [env BRIEFING_INT8].")
+              help="Dynamic int8 ONNX model for a new index: faster, slightly less accurate (auto: when the CPU has "
+                   "VNNI) [env BRIEFING_INT8].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, quiet, as_json):
@@ -165,10 +195,12 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
     tty = sys.stdout.isatty() and not as_json
     preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
         else None
-    result = answer(session, question, generator, k=k, since=since, until=until,
-                    on_token=preview if generator.name.startswith("openai") else None)
-    if preview:
-        click.echo("", err=True)
+    try:
+        result = answer(session, question, generator, k=k, since=since, until=until,
+                        on_token=preview if generator.name.startswith("openai") else None)
+    finally:
+        if preview:  # end the streamed preview's line, so an error after a cut stream gets a line of its own
+            click.echo("", err=True)
     text = answer_json(result) if as_json else answer_markdown(result)
     if output:
         Path(output).write_text(text + "\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -81,9 +82,19 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, Skip
         if child.is_dir():
             yield from _walk(child, seen)
         elif not child.exists():
-            yield child, Skipped(str(child), "unreadable: broken symlink")
+            yield child, Skipped(str(child), f"unreadable: {_dangling(child)}")
         else:
             yield from _file_entry(child, seen)
+
+
+def _dangling(link: Path) -> str:
+    """Why a name that exists does not resolve: a symlink pointing at itself (or round a cycle), or at nothing."""
+    try:
+        link.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "symlink loop"
+    return "broken symlink"
 
 
 def _file_entry(path: Path, seen: set[tuple[int, int]]) -> Iterator[tuple[Path, Skipped | None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from typing import Iterator, Sequence
 
@@ -132,16 +133,26 @@ def answer_json(a) -> str:
         ensure_ascii=False, indent=2)
 
 
+# A "[" that is not one of our citation markers "[n]" / "[n?]" (and not "[n](url)", a link dressed as one).
+_NOT_MARKER = re.compile(r"\[(?!\d+\??\](?!\())")
+
+
+def md(text: str) -> str:
+    """Article (or model) text for Markdown: a ``<`` must not open raw HTML (``<script>``) nor a ``[`` a link in
+    whatever renders the Markdown; citation markers stay. The JSON output keeps the exact text."""
+    return _NOT_MARKER.sub(r"\\[", str(text).replace("<", "\\<"))
+
+
 def answer_markdown(a) -> str:
     """The answer, its sources with exact quotes, and every warning; says when no LLM was used."""
     from .cite import format_sources
     from .extractive import NOTE
 
-    out = [f"## {a.question}", "", a.text.strip(), ""]
+    out = [f"## {md(a.question)}", "", md(a.text.strip()), ""]
     if a.citations:
-        out += ["### Sources", ""] + [f"- {line}" for line in format_sources(a.citations).splitlines()] + [""]
+        out += ["### Sources", ""] + [f"- {md(line)}" for line in format_sources(a.citations).splitlines()] + [""]
     if a.warnings:
-        out += ["### Warnings", ""] + [f"- {w}" for w in a.warnings] + [""]
+        out += ["### Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
     if a.llm == "extractive" and not a.insufficient_evidence:
         out += [f"*{NOTE}*", ""]
     elif a.usage:

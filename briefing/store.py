@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from .types import Chunk, Document, Span
 
 SCHEMA_VERSION = 1
 DB_NAME = "briefing.sqlite"
+# `--rebuild` writes a whole new database here and renames it over DB_NAME only once it has committed.
+REBUILD_DB = ".rebuild.sqlite"
 MANIFEST = "manifest.json"
 REBUILD = "run `briefing index --rebuild FOLDER` to start over"
 
@@ -67,6 +70,42 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def db_error(exc: sqlite3.Error, root: Path | None = None) -> IndexError_:
+    """One line for an SQLite error, naming the fix. A full disk, a read-only place or a busy index is not damage:
+    only real damage (or an unknown error) is sent to ``--rebuild``."""
+    where = f"the index at {root}/" if root is not None else "the index"
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return IndexError_(f"{where} could not be written: the disk is full ({exc}); free some space and run again")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return IndexError_(f"{where} cannot be opened or written ({exc}); check the folder's permissions and "
+                           "free space, or pass --index DIR")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return IndexError_(f"{where} is busy ({exc}); wait for the other `briefing` to finish and try again")
+    return IndexError_(f"{where} is damaged ({exc}); {REBUILD}")
+
+
+def _last_generation(root: Path) -> int:
+    """The highest generation the index directory has seen (its database or any vectors file), for ``--rebuild`` to
+    continue from; 0 when there is nothing readable."""
+    gens = [int(m.group(1)) for p in root.glob("vectors-*.faiss")
+            if (m := re.fullmatch(r"vectors-(\d+)\.faiss", p.name))]
+    if (root / DB_NAME).exists():
+        con = None
+        try:
+            # an ordinary read-write connection: a hot journal left by a crashed build is rolled back here, so it
+            # cannot later be paired with the new database swapped in under the same name
+            con = _connect(root / DB_NAME)
+            row = con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            gens.append(int(row[0]) if row else 0)
+        except (sqlite3.Error, ValueError, TypeError):
+            pass  # a damaged index is what --rebuild is for
+        finally:
+            if con is not None:
+                con.close()
+    return max(gens, default=0)
+
+
 class Store:
     """An index directory. Open with :meth:`open` to read, or :meth:`writer` to change it under a lock."""
 
@@ -75,6 +114,8 @@ class Store:
         self.con = con
         self._faiss = None
         self._faiss_gen: int | None = None
+        self._swap: Path | None = None  # --rebuild: the new database, renamed over DB_NAME when it commits
+        self._fresh = False  # --rebuild: never start the FAISS file from the previous index's
 
     # ---- opening -------------------------------------------------------------------------------------------
     @classmethod
@@ -88,7 +129,7 @@ class Store:
             store = cls(root, con)
             meta = store.meta()
         except sqlite3.DatabaseError as exc:
-            raise IndexError_(f"the index at {root}/ is damaged ({exc}); {REBUILD}") from None
+            raise db_error(exc, root) from None
         if not meta:
             raise IndexError_(f"the index at {root}/ was never completed; run `briefing index FOLDER`")
         if int(meta.get("schema_version", 0)) != SCHEMA_VERSION:
@@ -99,31 +140,47 @@ class Store:
     @classmethod
     @contextlib.contextmanager
     def writer(cls, root: Path, *, rebuild: bool = False) -> Iterator["Store"]:
-        """Open (creating if needed) for writing, holding an exclusive lock so two builds never interleave."""
+        """Open (creating if needed) for writing, holding an exclusive lock so two builds never interleave.
+
+        With ``rebuild`` the previous index is not touched: a new database is built beside it and renamed over it
+        when the run commits (see :meth:`apply`), so an interrupted or failed rebuild loses nothing and readers see
+        the old index until the new one is complete."""
         try:
             root.mkdir(parents=True, exist_ok=True)
             lock = open(root / ".lock", "a+")
         except OSError as exc:
-            raise IndexError_(f"cannot write the index at {root}/: {exc.strerror}") from None
+            raise IndexError_(f"cannot write the index at {root}/: {exc.strerror or exc}") from None
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise IndexError_(f"another `briefing index` is writing {root}/; wait for it to finish") from None
+            db = root / DB_NAME
             if rebuild:
-                for p in root.iterdir():
-                    if p.name in (DB_NAME, MANIFEST, DB_NAME + "-journal") or p.name.startswith("vectors-"):
-                        p.unlink()
-            con = _connect(root / DB_NAME)
+                db = root / REBUILD_DB
+                _unlink_db(db)  # left by a rebuild that was killed
+                gen = _last_generation(root)
+            con = _connect(db)
             try:
                 con.executescript(_SCHEMA)
+                if rebuild:
+                    # generations keep counting up across a rebuild, so no reader can take a vectors file of the
+                    # old index for one of the new
+                    con.execute("INSERT INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
             except sqlite3.DatabaseError as exc:
-                raise IndexError_(f"the index at {root}/ is damaged ({exc}); {REBUILD}") from None
+                con.close()
+                if rebuild:
+                    _unlink_db(db)
+                raise db_error(exc, root) from None
             store = cls(root, con)
+            if rebuild:
+                store._swap, store._fresh = db, True
             try:
                 yield store
             finally:
                 con.close()
+                if store._swap is not None:  # the rebuild did not commit: drop it, the previous index stands
+                    _unlink_db(store._swap)
         finally:
             lock.close()
 
@@ -305,14 +362,31 @@ class Store:
             deleted, added_ids, added_vecs = self._apply(gen, meta, touched, removed, new_docs, aliases, skips,
                                                          restamped)
         except sqlite3.Error as exc:
-            raise IndexError_(f"could not write the index at {self.root}/ ({exc}); the previous index is intact") \
-                from None
+            hint = "; free some space and run again" if "SQLITE_FULL" in getattr(exc, "sqlite_errorname", "") else ""
+            raise IndexError_(f"could not write the index at {self.root}/ ({exc}); the previous index is intact"
+                              f"{hint}") from None
+        if self._swap is not None:
+            # --rebuild: the new database is complete and committed; one rename publishes it. Readers that opened
+            # the old one keep reading it whole. The old database's journal goes first: it must never be taken for
+            # the journal of the new one.
+            try:
+                (self.root / (DB_NAME + "-journal")).unlink(missing_ok=True)
+                os.replace(self._swap, self.root / DB_NAME)
+            except OSError as exc:
+                raise IndexError_(f"could not replace the index at {self.root}/ ({exc.strerror or exc}); the "
+                                  "previous index is intact") from None
+            self._swap = None
         try:
             self._write_faiss(gen, deleted, added_ids, added_vecs)
         except (OSError, RuntimeError) as exc:
             # the commit stands: readers rebuild the vector file from SQLite, so nothing is lost
-            raise IndexError_(f"the index was updated but its vector file could not be written ({exc}); "
+            raise IndexError_(f"the index was updated but its vector file could not be written ({_short(exc)}); "
                               "it will be rebuilt on next use") from None
+        try:
+            self.write_manifest()
+        except OSError as exc:
+            raise IndexError_(f"the index was updated but {MANIFEST} could not be written ({exc.strerror or exc}); "
+                              "the next `briefing index` writes it") from None
         return gen
 
     def _apply(self, gen, meta, touched, removed, new_docs, aliases, skips, restamped):
@@ -400,8 +474,8 @@ class Store:
 
         from .vectors import outgrown
 
-        prev = self._faiss
-        if prev is None:
+        prev = None if self._fresh else self._faiss  # a rebuild never starts from the previous index's vectors
+        if prev is None and not self._fresh:
             old = sorted(self.root.glob("vectors-*.faiss"))
             if old and old[-1].name == f"vectors-{gen - 1}.faiss":
                 try:
@@ -419,20 +493,25 @@ class Store:
                 index.add_with_ids(np.vstack(vecs).astype("float32"), np.asarray(added, dtype="int64"))
             if index.ntotal != total:
                 index = self._build_faiss()
+        self._faiss, self._faiss_gen = index, gen
         tmp = self.root / f".vectors-{gen}.faiss.tmp"
-        faiss.write_index(index, str(tmp))
-        os.replace(tmp, self.root / f"vectors-{gen}.faiss")
+
+        def write() -> None:
+            # through a Python file: faiss.write_index(index, path) only prints a failed write (a full disk) on
+            # stderr and leaves a truncated file behind; here the OSError is raised
+            with open(tmp, "wb") as f:
+                faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))
+
+        _write_replace(tmp, self.root / f"vectors-{gen}.faiss", write)
         for p in self.root.glob("vectors-*.faiss"):
             if p.name != f"vectors-{gen}.faiss":
                 p.unlink(missing_ok=True)
-        self._faiss, self._faiss_gen = index, gen
-        self.write_manifest()
 
     def write_manifest(self) -> None:
         """Mirror the manifest to ``manifest.json`` (for people and tools; SQLite stays authoritative)."""
         tmp = self.root / ".manifest.json.tmp"
-        tmp.write_text(json.dumps(self.manifest(), indent=2) + "\n")
-        os.replace(tmp, self.root / MANIFEST)
+        text = json.dumps(self.manifest(), indent=2) + "\n"
+        _write_replace(tmp, self.root / MANIFEST, lambda: tmp.write_text(text))
 
     def restamp(self, files: Sequence[FileState]) -> None:
         """Record new size and mtime for files whose content did not change (touched, copied back...)."""
@@ -443,6 +522,28 @@ class Store:
 
     def size_on_disk(self) -> int:
         return sum(p.stat().st_size for p in self.root.iterdir() if p.is_file())
+
+
+def _write_replace(tmp: Path, final: Path, write) -> None:
+    """``write()`` the file at ``tmp``, then rename it to ``final``; on any failure (a full disk...) the partial
+    temporary file is removed instead of being left to fill the disk."""
+    try:
+        write()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _unlink_db(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-journal")):
+        p.unlink(missing_ok=True)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception on one line (FAISS errors carry a C++ stack trace over several lines)."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]
 
 
 def _doc(r) -> Document:

@@ -66,8 +66,8 @@ def _os_error(exc: OSError) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
     where = f" ({exc.filename})" if exc.filename else ""
     hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "use a writable place (--index DIR)",
-            errno.EACCES: "check the permissions", errno.EPERM: "check the permissions"}.get(exc.errno or 0,
-                                                                                              "see BRIEFING_DEBUG=1")
+            errno.EACCES: "check the permissions", errno.EPERM: "check the permissions",
+            errno.ENOENT: "check the path"}.get(exc.errno or 0, "see BRIEFING_DEBUG=1")
     return " ".join(f"{what}{where}; {hint}".split())
 
 

@@ -312,9 +312,17 @@ def test_nothing_indexable_exits_1_with_every_reason(seed_index, tmp_path):
         assert line in out
 
 
+def test_an_output_file_that_cannot_be_written_is_a_one_line_error(seed_index, tmp_path):
+    code, out, err = run(["ask", MACRON, "--index", seed_index, "--llm", "extractive", "-o",
+                          tmp_path / "no" / "such" / "folder" / "answer.md"])
+    assert code == 1
+    one_line_error(err, "No such file or directory", "answer.md")
+
+
 @slow
 def test_a_50_mb_article_indexes_with_bounded_memory(seed_index, tmp_path):
-    """Through the real CLI and model. Measured here (2 loaded cores): about 20 minutes, peak RSS well under 1 GB."""
+    """Through the real CLI and model. Measured here (2 shared, loaded cores; fp32 model): 77 minutes, peak RSS
+    1.2 GB, most of it embedding ~65,000 passages. Loading and chunking alone take about a minute."""
     docs = tmp_path / "big"
     docs.mkdir()
     lines = [f"Paragraph {i}: the minister said talks on item {i} would continue while the coalition weighed "
@@ -338,7 +346,13 @@ def test_a_50_mb_article_indexes_with_bounded_memory(seed_index, tmp_path):
     assert peak_kb < 1_500_000
     store = Store.open(index)
     counts = store.counts()
-    assert counts["documents"] == 1 and counts["chunks"] > 20_000 and check_index(store) == []
+    assert counts["documents"] == 1 and counts["chunks"] > 20_000
+    assert store.faiss_index().ntotal == counts["chunks"]
+    # not check_index: its span check fetches the whole 50 MB text once per passage. A sample of spans instead.
+    (doc,) = store.documents().values()
+    for cid, text, cs, ce, ls in store.con.execute(
+            "SELECT id, text, char_start, char_end, line_start FROM chunks WHERE id % 997 = 0"):
+        assert doc.text[cs:ce] == text and ls == make_span(doc, cs, ce).line_start, cid
 
 
 # -- 2. Ctrl-C ---------------------------------------------------------------------------------------------------

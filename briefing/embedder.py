@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -95,7 +96,17 @@ def _dim(path: Path) -> int:
 
 
 class HFTokens:
-    """The model's own fast tokenizer (``tokenizer.json`` via ``tokenizers``: no torch), used to size chunks."""
+    """The model's own fast tokenizer (``tokenizer.json`` via ``tokenizers``: no torch), used to size chunks.
+
+    The tokenizer holds every encoding of a call at once (ids, tokens, offsets, masks: a few hundred bytes a
+    token), so it is never given much at a time: texts go to it in batches of about ``BATCH_CHARS`` characters, and
+    a text longer than ``WINDOW_CHARS`` (a huge sentence, a one-line article) in windows cut just before a space
+    that follows a letter, digit, punctuation or symbol. No token spans such a cut (the WordPiece, byte-level BPE
+    and Metaspace pre-tokenizers all end a word there), so the offsets are those of one call over the whole text."""
+
+    BATCH_CHARS = 1_000_000
+    BATCH_TEXTS = 2048
+    WINDOW_CHARS = 100_000
 
     def __init__(self, tokenizer_json: Path):
         from tokenizers import Tokenizer
@@ -105,12 +116,57 @@ class HFTokens:
         self._tok.no_padding()
 
     def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        if not texts:
-            return []
-        return [list(e.offsets) for e in self._tok.encode_batch(list(texts), add_special_tokens=False)]
+        out: list[list[tuple[int, int]]] = [[] for _ in texts]
+        batch: list[tuple[int, int, str]] = []  # (which text, where the piece starts in it, the piece)
+        size = 0
+        for i, text in enumerate(texts):
+            for lo, hi in _windows(text, self.WINDOW_CHARS):
+                batch.append((i, lo, text[lo:hi]))
+                size += hi - lo
+                if size >= self.BATCH_CHARS or len(batch) >= self.BATCH_TEXTS:
+                    self._encode(batch, out)
+                    batch, size = [], 0
+        if batch:
+            self._encode(batch, out)
+        return out
+
+    def _encode(self, batch: list[tuple[int, int, str]], out: list[list[tuple[int, int]]]) -> None:
+        encodings = self._tok.encode_batch([piece for _, _, piece in batch], add_special_tokens=False)
+        for (i, base, _), e in zip(batch, encodings):
+            out[i].extend([(base + a, base + b) for a, b in e.offsets] if base else e.offsets)
 
     def count(self, text: str) -> int:
-        return len(self._tok.encode(text, add_special_tokens=False).ids)
+        return len(self.offsets([text])[0])
+
+
+def _windows(text: str, size: int) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces covering ``text``, each about ``size`` characters at most, cut only before a space
+    whose previous character is a letter, digit, punctuation or symbol (not a space, control or combining mark,
+    which tokenizers may merge with what follows). A stretch with no such space is not cut."""
+    out, lo = [], 0
+    while len(text) - lo > size:
+        cut = _cut_before(text, lo, lo + size)
+        if cut is None:
+            break
+        out.append((lo, cut))
+        lo = cut
+    out.append((lo, len(text)))
+    return out
+
+
+def _cut_before(text: str, lo: int, hi: int) -> int | None:
+    """The last safe cut in ``(lo, hi]``, else the first one after ``hi``, else None."""
+    p = text.rfind(" ", lo + 1, hi + 1)
+    while p > lo:
+        if unicodedata.category(text[p - 1])[0] in "LNPS":
+            return p
+        p = text.rfind(" ", lo + 1, p)
+    p = text.find(" ", hi + 1)
+    while p != -1:
+        if unicodedata.category(text[p - 1])[0] in "LNPS":
+            return p
+        p = text.find(" ", p + 1)
+    return None
 
 
 class SentenceTransformerEmbedder:

@@ -3,7 +3,6 @@ everything to the store in one atomic step."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import time
@@ -17,7 +16,7 @@ from .chunking import ChunkSettings, Tokens, chunk_document
 from .embedder import file_sha256
 from .errors import UsageError
 from .store import FileState, Store
-from .types import Chunk, Document, Skipped, Span
+from .types import Chunk, Document, Skipped
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -167,7 +166,7 @@ def build_index(
                     if others:
                         duplicates.append((_where(doc), others[0]))
                     continue
-                chunks = _chunk(doc, tokens, settings, loaders.is_boilerplate)
+                chunks = chunk_document(doc, tokens, settings, loaders.is_boilerplate)
                 if not chunks:
                     skipped.append(Skipped(_where(doc), "no text left after removing page boilerplate"))
                     continue
@@ -229,45 +228,6 @@ def _int8(meta: dict, backend: str, quantize: str) -> bool:
     from .onnx_embed import cpu_supports_int8
 
     return cpu_supports_int8()
-
-
-_TOKENIZE_WINDOW = 2048  # sentences per call to the tokenizer
-
-
-class _Windowed:
-    """Tokenize a few thousand sentences at a time: one call over the ~500,000 sentences of a 50 MB article made
-    the tokenizer hold all their encodings at once (2 GB); in windows its memory stays bounded."""
-
-    def __init__(self, tokens: Tokens):
-        self.tokens = tokens
-
-    def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        out: list[list[tuple[int, int]]] = []
-        for lo in range(0, len(texts), _TOKENIZE_WINDOW):
-            out += self.tokens.offsets(texts[lo : lo + _TOKENIZE_WINDOW])
-        return out
-
-
-def _chunk(doc: Document, tokens: Tokens, settings: ChunkSettings, is_boilerplate) -> list[Chunk]:
-    """``chunk_document`` with bounded tokenizer memory, numbering lines in one pass over the text.
-
-    ``text.make_span`` counts the newlines from the top of the article for every passage, which is quadratic: half
-    an hour for a 50 MB file. So passages are cut with line numbering off (a fixed ``line``, as for a json(l)
-    record) and their lines are counted here, each newline once; the spans are exactly what ``make_span`` gives.
-    """
-    tokens = _Windowed(tokens)
-    if doc.line is not None:  # json(l): every span is on the record's line already
-        return chunk_document(doc, tokens, settings, is_boilerplate)
-    chunks = chunk_document(dataclasses.replace(doc, line=0), tokens, settings, is_boilerplate)
-    text, out, pos, line = doc.text, [], 0, 1
-    for c in chunks:
-        lo, hi = c.span.char_start, c.span.char_end
-        if lo < pos:  # passages move forward; should one not, count again from the top
-            pos, line = 0, 1
-        line += text.count("\n", pos, lo)
-        pos = lo
-        out.append(dataclasses.replace(c, span=Span(lo, hi, line, line + text.count("\n", lo, max(lo, hi - 1)))))
-    return out
 
 
 def _drop_broken_export(root: Path, int8: bool) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 
 import pytest
 
 from briefing.chunking import ChunkSettings, chunk_document
-from briefing.embedder import HFTokens, WhitespaceTokens, resolve_model
-from briefing.types import Document
+from briefing.embedder import HFTokens, WhitespaceTokens, _windows, resolve_model
+from briefing.text import make_span
+from briefing.types import Document, Span
 
 from conftest import ARTICLES
 
@@ -87,3 +90,93 @@ def test_seed_articles_round_trip(tokens):
         for c in chunk_document(_doc(text), tokens, ChunkSettings(), _no_chrome):
             assert text[c.span.char_start : c.span.char_end] == c.text
             assert tokens.count(c.text) <= 200
+
+
+class _CountedText(str):
+    """A document text that adds up how many characters its newline counts read."""
+
+    scanned = 0
+
+    def count(self, sub, start=None, end=None):
+        if sub == "\n":
+            lo, hi, _ = slice(start, end).indices(len(self))
+            self.scanned += max(0, hi - lo)
+        return super().count(sub, start, end)
+
+
+def test_a_multi_megabyte_article_numbers_its_lines_in_one_pass():
+    """5 MB (CRLF, unicode, one very long line): exact spans and lines, and the newline counting of all passages
+    reads the text about once over, where counting from the top for each passage read it thousands of times."""
+    para = ("Paragraph {i}: the minister said talks on item {i} would continue, Zelenskyy’s “coalition” agreed in "
+            "Kyiv 🇺🇦.{crlf}\n")
+    parts = ["A very long bulletin\n\n"]
+    for i in range(45_000):
+        parts.append(para.format(i=i, crlf="\r" if i % 3 == 0 else ""))
+        if i == 20_000:
+            parts.append(SENT * 2000 + "\n")  # one 180 KB line
+    text = _CountedText("".join(parts))
+    assert len(text) > 5_000_000
+    chunks = chunk_document(_doc(text), WhitespaceTokens(), ChunkSettings(), _no_chrome)
+    assert len(chunks) > 2_000
+    assert text.scanned < 3 * len(text)
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]  # offset where each line starts
+    for c in chunks:
+        s = c.span
+        assert text[s.char_start : s.char_end] == c.text
+        assert s.line_start == bisect.bisect_right(starts, s.char_start)
+        assert s.line_end == bisect.bisect_right(starts, max(s.char_start, s.char_end - 1))
+
+
+def test_make_span_in_any_order_is_exact():
+    text = "".join(f"line {i}\r\n" if i % 2 else f"ligne {i} é\n" for i in range(300))
+    doc = _doc(text)
+    offsets = list(range(0, len(text), 7))
+    for lo in offsets[::-1] + offsets[::3] + offsets[::-5] + [0, len(text), 5]:
+        hi = min(len(text), lo + 40)
+        expected = text.count("\n", 0, lo) + 1
+        assert make_span(doc, lo, hi) == Span(lo, hi, expected, expected + text.count("\n", lo, max(lo, hi - 1)))
+    other = _doc(text.replace("\r\n", "\n"))  # another document never takes the first one's place
+    assert make_span(other, 100, 110).line_start == other.text.count("\n", 0, 100) + 1
+
+
+class _SpyTokenizer:
+    """Wraps a ``tokenizers.Tokenizer`` and records the longest text and the most characters given in one call."""
+
+    def __init__(self, tok):
+        self.tok, self.longest, self.most, self.calls = tok, 0, 0, 0
+
+    def encode_batch(self, texts, **kw):
+        self.calls += 1
+        self.longest = max([self.longest, *map(len, texts)])
+        self.most = max(self.most, sum(map(len, texts)))
+        return self.tok.encode_batch(texts, **kw)
+
+
+def test_the_tokenizer_gets_bounded_windows_with_the_offsets_of_one_call(tokens, monkeypatch):
+    """A 300 KB sentence goes to the tokenizer in windows cut before a space; the offsets, chunks and spans are
+    those of tokenizing it whole."""
+    text = ("Zelenskyy’s “coalition” met in Kyiv, Ukraine 🇺🇦 and the Élysée; naïve café talks went on. "
+            "A \u0301mark, 中文字 and ΣΑΣ. " + "word " * 1500) * 40
+    whole = [tuple(o) for o in tokens._tok.encode(text, add_special_tokens=False).offsets]
+    doc = _doc("Headline\n" + text)
+    before = chunk_document(doc, tokens, ChunkSettings(), _no_chrome)
+
+    spy = _SpyTokenizer(tokens._tok)
+    monkeypatch.setattr(tokens, "_tok", spy)
+    monkeypatch.setattr(tokens, "WINDOW_CHARS", 1000)
+    monkeypatch.setattr(tokens, "BATCH_CHARS", 20_000)
+    assert tokens.offsets(["", text, "short"])[1] == whole
+    assert spy.longest <= 1000 and spy.most < 21_000 and spy.calls > len(text) // 21_000
+    assert tokens.count(text) == len(whole)
+    assert chunk_document(doc, tokens, ChunkSettings(), _no_chrome) == before
+    assert len(before) > 100
+    for c in before:
+        s = c.span
+        assert doc.text[s.char_start : s.char_end] == c.text
+        assert (s.line_start, s.line_end) == (1 if s.char_start < 9 else 2, 2)
+
+
+def test_a_text_with_no_space_to_cut_at_goes_whole():
+    assert _windows("ab" * 5000, 1000) == [(0, 10_000)]
+    assert _windows("ab" * 500 + "   x" + "ab" * 1000, 1000) == [(0, 1000), (1000, 3004)]
+    assert _windows("", 1000) == [(0, 0)]

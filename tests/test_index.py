@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from briefing.chunking import ChunkSettings
 from briefing.embedder import FakeEmbedder, WhitespaceTokens
 from briefing.errors import IndexError_
 from briefing.indexer import build_index
@@ -98,6 +99,29 @@ def test_identical_articles_are_stored_once(tmp_path):
     assert report.counts["documents"] == 1
     assert store.con.execute("SELECT path FROM documents").fetchone()[0].endswith("copy.txt")
     assert check_index(store) == []
+
+
+def test_check_reports_each_passage_that_no_longer_matches_its_document(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for name in ("a", "b", "c"):
+        write(docs, f"{name}.txt", " ".join(f"Sentence {i} of article {name} on the talks." for i in range(40)))
+    build(docs, index, settings=ChunkSettings(max_tokens=20, overlap_tokens=5))
+    store = Store.open(index)
+    assert check_index(store) == []
+    con = store.con
+    per_doc: dict[str, list[int]] = {}
+    for cid, doc_id in con.execute("SELECT id, doc_id FROM chunks ORDER BY id"):
+        per_doc.setdefault(doc_id, []).append(cid)
+    first, second, third = sorted(per_doc.values())
+    assert min(map(len, (first, second, third))) > 5  # several passages per document
+    con.execute("UPDATE chunks SET char_start = char_start + 1 WHERE id = ?", (third[2],))  # a shifted span
+    con.execute("UPDATE chunks SET text = 'Sentence' WHERE id = ?", (first[-1],))  # a changed passage
+    con.execute("UPDATE chunks SET char_end = char_end + 1 WHERE id = ?", (first[3],))
+    con.execute("UPDATE chunks SET doc_id = 'gone' WHERE id = ?", (second[1],))  # no document: counted, not compared
+    spans = {cid: (lo, hi) for cid, lo, hi in con.execute("SELECT id, char_start, char_end FROM chunks")}
+    assert check_index(store) == ["1 passages belong to no document"] + [
+        f"passage {cid} does not match its document's text at {spans[cid][0]}:{spans[cid][1]}"
+        for cid in sorted((third[2], first[-1], first[3]))]
 
 
 def test_faiss_and_sqlite_round_trip(tmp_path):

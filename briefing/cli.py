@@ -92,25 +92,41 @@ def cli() -> None:
 @click.option("--max-file-mb", type=click.FloatRange(min=0.001), envvar="BRIEFING_MAX_FILE_MB",
               default=config.DEFAULT_MAX_FILE_MB, show_default=True,
               help="Skip files larger than this [env BRIEFING_MAX_FILE_MB].")
-@click.option("--backend", type=click.Choice(["onnx", "torch"]), envvar="BRIEFING_BACKEND", default="onnx",
-              show_default=True,
-              help="Embed with ONNX Runtime (the model exported once into the index) or sentence-transformers "
+@click.option("--backend", type=click.Choice(["auto", "onnx", "bf16", "torch"]), envvar="BRIEFING_BACKEND",
+              default="auto", show_default=True,
+              help="What embeds the passages: ONNX Runtime (the model's export in the index), torch in bfloat16 "
+                   "(fast on CPUs with AMX), or sentence-transformers; auto: bf16 with AMX, else onnx "
                    "[env BRIEFING_BACKEND].")
-@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8", default="no",
-              show_default=True,
-              help="Dynamic int8 ONNX model for a new index: faster, slightly less accurate (auto: when the CPU has "
-                   "VNNI) [env BRIEFING_INT8].")
+@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8",
+              default="auto", show_default=True,
+              help="Dynamic int8 ONNX model for a new index, about 2x faster to build (auto: when the CPU has the "
+                   "VNNI or dot-product instructions that make it fast and exact; no: fp32) [env BRIEFING_INT8].")
+@click.option("--chunk-tokens", type=click.IntRange(32, 254), default=None,
+              help="Passage size in model tokens for a new index or --rebuild [default 224; an existing index keeps "
+                   "its own].")
+@click.option("--overlap-tokens", type=click.IntRange(0, 127), default=None,
+              help="Tokens of whole sentences repeated at the start of the next passage [default 0].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, quiet, as_json):
+def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chunk_tokens, overlap_tokens, quiet,
+          as_json):
     """Index files and folders of articles (txt, md, html, pdf, jsonl/json), incrementally."""
+    from .chunking import ChunkSettings
     from .indexer import build_index
     from .output import index_summary, progress_bar
 
+    settings = None
+    if chunk_tokens is not None or overlap_tokens is not None:
+        default = ChunkSettings()
+        settings = ChunkSettings(chunk_tokens or default.max_tokens,
+                                 default.overlap_tokens if overlap_tokens is None else overlap_tokens)
+        if settings.overlap_tokens * 2 > settings.max_tokens:
+            raise UsageError(f"--overlap-tokens {settings.overlap_tokens} is more than half of --chunk-tokens "
+                             f"{settings.max_tokens}")
     with progress_bar(enabled=not quiet) as progress:
         report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
                              max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend,
-                             quantize=quantize)
+                             quantize=quantize, settings=settings)
     click.echo(index_summary(report, as_json=as_json))
     if report.counts.get("documents", 0) == 0:
         sys.exit(1)

@@ -28,3 +28,13 @@ def display_path(path: str) -> str:
 
 def index_dir(value: str | None) -> Path:
     return Path(value or os.environ.get("BRIEFING_INDEX") or DEFAULT_INDEX)
+
+
+def cache_dir() -> Path:
+    """This machine's cache (the model's ONNX exports): ``BRIEFING_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefing``,
+    else ``~/.cache/briefing``. Raises RuntimeError when there is no home directory to default to."""
+    if os.environ.get("BRIEFING_CACHE_DIR"):
+        return Path(os.environ["BRIEFING_CACHE_DIR"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "briefing"

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,19 +217,38 @@ def onnx_current(info_sha256: str, root: Path, int8: bool = False) -> bool:
 
 
 def ensure_onnx(info: ModelInfo, root: Path, int8: bool = False) -> Path:
-    """Export the model to ONNX inside the index once (a few seconds, needs torch), so queries never need torch."""
-    from .onnx_embed import export_onnx
+    """Give the index its own ONNX export of the model, so queries never need torch: kept when current, else a
+    verified copy of this machine's cached export (see :func:`onnx_embed.install_from_cache`), which is made once
+    per machine and weights (10-20 s, needs torch). When the cache cannot be used, one warning line on stderr, and
+    the model is exported straight into the index."""
+    from . import onnx_embed
 
-    if not onnx_current(info.sha256, root, int8):
-        export_onnx(info.path, root / ONNX_DIR, name=info.name, quantize=int8)
-    return root / ONNX_DIR
+    out = root / ONNX_DIR
+    if onnx_current(info.sha256, root, int8):
+        meta = onnx_embed.read_meta(out) or {}
+        # An export that records its files must still have their sizes (a truncated copy is replaced); one made
+        # before sizes were recorded is kept as it is.
+        names = onnx_embed.wanted_files(int8)
+        if "files" not in meta or onnx_embed.export_problem(out, info.sha256, names, hashes=False) is None:
+            return out
+    if info.sha256:
+        try:
+            return onnx_embed.install_from_cache(info.path, info.sha256, out, int8=int8, name=info.name)
+        except onnx_embed.CacheUnusable as exc:
+            print(f"warning: cannot use the model export cache ({exc}); exporting the model into the index instead",
+                  file=sys.stderr)
+    return onnx_embed.export_onnx(info.path, out, name=info.name, quantize=int8)
 
 
 def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx", int8: bool = False) -> Embedder:
-    """The embedder that builds an index: ONNX Runtime over the index's own export (fp32 or dynamic int8), or
-    sentence-transformers (fp32)."""
+    """The embedder that builds an index: ONNX Runtime over the index's own export (fp32 or dynamic int8, see
+    :func:`ensure_onnx`), torch in bfloat16 ("bf16"), or sentence-transformers in float32 ("torch")."""
     if backend == "torch":
         return SentenceTransformerEmbedder(info)
+    if backend == "bf16":
+        from .torch_embed import TorchEmbedder
+
+        return TorchEmbedder(info.path, name=info.name)
     from .onnx_embed import OnnxEmbedder
 
     return OnnxEmbedder(ensure_onnx(info, root, int8), quantized=int8)

@@ -171,18 +171,32 @@ def reciprocal_rank(rank: int | None, cutoff: int = DEPTH) -> float:
     return 1.0 / rank if rank is not None and rank <= cutoff else 0.0
 
 
+_QUOTES = re.compile(r"[\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+
+
 def normalise(text: str) -> str:
-    """Text for answer-string matching: NFKC, case-folded, runs of whitespace as one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """Text for answer-string matching: NFKC, case-folded, quote marks dropped, dashes as "-", runs of whitespace
+    as one space, trimmed. An answer written as “Emilia Pérez” is found in text that says Emilia Pérez."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_DASHES.sub("-", _QUOTES.sub("", text)).split())
+
+
+def answer_parts(answer: str) -> list[str]:
+    """The normalised parts an answer needs: "Philadelphia Eagles & Kansas City Chiefs" needs both teams."""
+    return [p for p in (normalise(x) for x in re.split(r"\s+&\s+", answer)) if p]
 
 
 def answer_rank(texts: Iterable[str], answer: str) -> int | None:
-    """1-based position of the first passage text containing ``answer`` (normalised both sides); None if none."""
-    needle = normalise(answer)
-    if not needle:
+    """The smallest k such that the first k passage texts contain every part of ``answer`` (normalised both
+    sides, see :func:`answer_parts`), 1-based; None if they never do."""
+    missing = set(answer_parts(answer))
+    if not missing:
         return None
     for i, t in enumerate(texts, 1):
-        if needle in normalise(t):
+        text = normalise(t)
+        missing = {p for p in missing if p not in text}
+        if not missing:
             return i
     return None
 

@@ -38,12 +38,17 @@ class IndexReport:
     generation: int = 0
 
 
+TITLE_CHARS = 120  # about 25 model tokens: with a full passage still under the model's 256
+
+
 def embed_text(doc: Document, chunk: Chunk) -> str:
     """The text given to the embedding model: the chunk, preceded by its article's title for context."""
-    title = doc.title.strip()
+    title = " ".join(doc.title.split())
     if not title or chunk.text.startswith(title[:60]):
         return chunk.text
-    return f"{title[:200]}\n{chunk.text}"
+    if len(title) > TITLE_CHARS:
+        title = title[:TITLE_CHARS].rsplit(" ", 1)[0]
+    return f"{title}\n{chunk.text}"
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -57,23 +62,24 @@ def build_index(
     model=None,
     rebuild: bool = False,
     max_bytes: int = 20_000_000,
-    settings: ChunkSettings = ChunkSettings(),
+    settings: ChunkSettings | None = None,
     embedder=None,
     tokens: Tokens | None = None,
     progress: Progress | None = None,
-    backend: str = "onnx",
-    quantize: str = "no",
+    backend: str = "auto",
+    quantize: str = "auto",
 ) -> IndexReport:
     """Bring the index at ``root`` in line with the files under ``paths``.
 
     Unchanged files (same size and mtime, or same content hash) are not read again; files that vanished from under
     ``paths`` lose their passages; identical articles are stored once. ``embedder``/``tokens`` replace the model
     (tests use fakes); otherwise ``model`` names a local sentence-transformers model (default all-MiniLM-L6-v2),
-    which is only loaded when something needs embedding. ``backend`` "onnx" (default) exports the model to ONNX
-    once, into the index, and embeds with onnxruntime; "torch" embeds with sentence-transformers. The export is
-    made even when nothing needs embedding, since queries use it. ``quantize`` ("auto", "yes", "no") chooses
-    dynamic int8 ONNX vectors for a new index ("auto": when the CPU has VNNI instructions); an existing index keeps
-    the variant it was built with, so passages and queries are always embedded alike.
+    which is only loaded when something needs embedding. ``backend``: "onnx" embeds with onnxruntime, "bf16" with
+    torch in bfloat16 (fast on CPUs with AMX), "torch" with sentence-transformers in float32, "auto" (default)
+    picks one (see :func:`_variant`). The model's ONNX export goes into the index even when nothing needs
+    embedding, since queries use it. ``quantize`` ("auto", "yes", "no") chooses dynamic int8 ONNX vectors for a
+    new index ("auto": when the CPU has VNNI instructions and no AMX-BF16); an existing index keeps the variant it
+    was built with, so passages and queries are always embedded alike.
     """
     from . import loaders
 
@@ -87,7 +93,7 @@ def build_index(
         info = resolve_model(model)
         model_name, model_sha, dim = info.name, info.sha256, info.dim
         tokens = tokens or HFTokens(info.path / "tokenizer.json")
-        make_embedder = lambda: index_embedder(info, root, backend, int8)  # noqa: E731
+        make_embedder = lambda: index_embedder(info, root, backend, int8)  # noqa: E731 (backend, int8: set below)
     else:
         model_name, model_sha, dim = embedder.name, "", embedder.dim
         make_embedder = lambda: embedder  # noqa: E731
@@ -97,8 +103,12 @@ def build_index(
     listed = list(loaders.iter_files(Path(p) for p in paths))
 
     with Store.writer(root, rebuild=rebuild) as store:
+        if settings is None:
+            # An existing index keeps the chunking it was built with; a new one takes the defaults.
+            stored = json.loads(store.meta().get("chunking") or "{}")
+            settings = ChunkSettings.from_dict(stored) if stored else ChunkSettings()
         store.check_model(model_name, model_sha, dim, settings.as_dict())
-        int8 = _int8(store.meta(), backend, quantize) if embedder is None else False
+        backend, int8 = _variant(store.meta(), backend, quantize) if embedder is None else ("custom", False)
         known = store.files()
         known_skips: dict[str, list[str]] = {}
         for p, r in store.skips():
@@ -174,7 +184,8 @@ def build_index(
         progress("files", len(listed), len(listed))
 
         removed = [p for p in known if p not in seen and _under(p, roots)]
-        if embedder is None and backend == "onnx":
+        if embedder is None and backend in ("onnx", "bf16"):
+            # Queries always embed with the index's ONNX export (no torch at query time), whatever built the passages.
             from .embedder import ensure_onnx
 
             if rebuild:
@@ -185,7 +196,7 @@ def build_index(
         if all_chunks:
             emb = make_embedder()
             parts = []
-            step = 64
+            step = 256  # the embedders sort each call by length: a wider window pads less
             for lo in range(0, len(all_chunks), step):
                 progress("chunks", lo, len(all_chunks))
                 parts.append(emb.embed([embed_text(d, c) for d, c in all_chunks[lo : lo + step]]))
@@ -198,6 +209,7 @@ def build_index(
                 batches.append((doc, occs, chunks, vectors[pos : pos + len(chunks)]))
                 pos += len(chunks)
             meta = {"model": model_name, "model_sha256": model_sha, "dim": str(dim), "int8": str(int(int8)),
+                    "backend": backend,
                     "chunking": json.dumps(settings.as_dict(), sort_keys=True),
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             gen = store.apply(meta=meta, touched=touched, removed=removed, new_docs=batches, aliases=aliases,
@@ -211,23 +223,37 @@ def build_index(
             counts=store.counts(), generation=gen)
 
 
-def _int8(meta: dict, backend: str, quantize: str) -> bool:
-    """Whether this index embeds with the int8 ONNX model: fixed when the index was created."""
-    if "int8" in meta:
-        int8 = meta["int8"] == "1"
-        if int8 and backend == "torch":
-            raise UsageError("this index holds int8 ONNX vectors; index it with --backend onnx, or --rebuild")
-        if quantize != "auto" and (quantize == "yes") != int8:
-            raise UsageError(f"this index was built {'with' if int8 else 'without'} int8 vectors; add --rebuild to "
-                             "change that")
-        return int8
-    if backend == "torch" or quantize == "no":
-        return False
-    if quantize == "yes":
-        return True
-    from .onnx_embed import cpu_supports_int8
+def _variant(meta: dict, backend: str, quantize: str) -> tuple[str, bool]:
+    """The backend that embeds this run and whether its vectors are int8.
 
-    return cpu_supports_int8()
+    int8 is fixed when the index is created (int8 and float vectors do not mix). Float vectors may come from any
+    float backend on any run: ONNX fp32, torch bf16 and sentence-transformers agree to 0.9999 cosine. "auto" picks
+    bf16 on CPUs with AMX-BF16, else ONNX (int8 where the CPU has VNNI, unless ``quantize`` says otherwise)."""
+    from .onnx_embed import cpu_supports_int8
+    from .torch_embed import cpu_supports_bf16
+
+    def float_backend() -> str:
+        return ("bf16" if cpu_supports_bf16() else "onnx") if backend == "auto" else backend
+
+    if "int8" in meta:
+        if meta["int8"] == "1":
+            if backend in ("torch", "bf16"):
+                raise UsageError(f"this index holds int8 ONNX vectors; index it with --backend onnx, or --rebuild")
+            if quantize == "no":
+                raise UsageError("this index was built with int8 vectors; add --rebuild to change that")
+            return "onnx", True
+        if quantize == "yes":
+            raise UsageError("this index was built without int8 vectors; add --rebuild to change that")
+        return float_backend(), False
+    if quantize == "yes":
+        if backend in ("torch", "bf16"):
+            raise UsageError(f"--int8 yes needs --backend onnx (or auto), not {backend}")
+        return "onnx", True
+    if quantize == "no" or backend in ("torch", "bf16"):
+        return float_backend(), False
+    if backend == "auto" and cpu_supports_bf16():
+        return "bf16", False
+    return "onnx", cpu_supports_int8()
 
 
 def _drop_broken_export(root: Path, int8: bool) -> None:

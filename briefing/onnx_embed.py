@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import inspect
 import json
 import logging
@@ -9,13 +11,16 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .embedder import file_sha256
+from . import config
+from .batched import BatchedEmbedder
+from .embedder import ONNX_DIR, file_sha256
 from .errors import ModelError
 
 MODEL_FILE = "model.onnx"
@@ -23,6 +28,9 @@ MODEL_INT8_FILE = "model_int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "onnx.json"
 META_VERSION = 1
+# The remedy ModelError messages name for an index whose export is damaged.
+REBUILD = "briefing index --rebuild FOLDER"
+REBUILD_INT8 = "briefing index --rebuild --int8 yes FOLDER"
 
 # Module types we can reproduce after the transformer; anything else (Dense, LayerNorm, ...) would make the ONNX
 # vectors silently differ from the model's, so export refuses it.
@@ -36,9 +44,6 @@ _POOLING_KEYS = {
     "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len",
 }
 
-# Texts are tokenized this many at a time: the length sort then works within a window, and memory for the
-# tokenizers' Encoding objects stays bounded however many texts the caller passes.
-_TOKENIZE_WINDOW = 4096
 
 
 # --------------------------------------------------------------------------------------------------------- export
@@ -53,7 +58,7 @@ def _read_json(path: Path) -> Any:
         raise ModelError(f"cannot read {path}: {exc}; re-install or re-download the model") from exc
 
 
-def _describe_model(model_dir: Path) -> dict[str, Any]:
+def describe_model(model_dir: Path) -> dict[str, Any]:
     """Read the sentence-transformers config files into the metadata stored next to the ONNX graph."""
     if not (model_dir / "config.json").is_file() or not (model_dir / TOKENIZER_FILE).is_file():
         raise ModelError(f"{model_dir} is not a model directory (needs config.json and tokenizer.json)")
@@ -200,28 +205,47 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, name:
 
     Writes ``model.onnx`` (dynamic batch and sequence axes; inputs ``input_ids``, ``attention_mask`` and, for
     BERT-like models, ``token_type_ids``; output ``last_hidden_state``), ``tokenizer.json`` and ``onnx.json``
-    (pooling, max_seq_length, normalize, dim, sha256 of the source weights, quantized flag, name); with
-    ``quantize=True`` also ``model_int8.onnx``. Everything is built in a temporary sibling directory that is
-    renamed into place, so ``out_dir`` is either absent, the previous export, or complete. An existing ``out_dir``
-    is replaced. Needs torch, transformers and onnx (imported here only); raises :class:`ModelError`.
+    (pooling, max_seq_length, normalize, dim, sha256 of the source weights, quantized flag, name, and ``files``:
+    the size and sha256 of each file beside it); with ``quantize=True`` also ``model_int8.onnx``. Everything is
+    built in a temporary sibling directory that is renamed into place, so ``out_dir`` is either absent, the previous
+    export, or complete. An existing ``out_dir`` is replaced. Needs torch, transformers and onnx (imported here
+    only); raises :class:`ModelError`.
     """
     model_dir, out_dir = Path(model_dir), Path(out_dir)
-    meta = {"version": META_VERSION, "name": name or _default_name(model_dir), **_describe_model(model_dir)}
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    meta = {"version": META_VERSION, "name": name or _default_name(model_dir), **describe_model(model_dir)}
+    with _staged(out_dir) as tmp:
         meta["inputs"] = _torch_export(model_dir, tmp / MODEL_FILE)
         if quantize:
             _quantize(tmp / MODEL_FILE, tmp / MODEL_INT8_FILE)
         meta["quantized"] = bool(quantize)
         shutil.copyfile(model_dir / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
+        meta["files"] = {n: _file_record(tmp / n) for n in wanted_files(quantize)}
         _write_meta(tmp / META_FILE, meta)
+    return out_dir
+
+
+@contextlib.contextmanager
+def _staged(out_dir: Path) -> Iterator[Path]:
+    """A temporary sibling of ``out_dir`` to build an export in. When the block ends normally its files are synced
+    and it replaces ``out_dir`` (see :func:`_publish`); on any failure it is deleted and ``out_dir`` is untouched."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        yield tmp
         _fsync_tree(tmp)
         _publish(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out_dir
+
+
+def wanted_files(int8: bool) -> tuple[str, ...]:
+    """The model files an export needs besides onnx.json: the fp32 graph and tokenizer, and the int8 graph if asked."""
+    return (MODEL_FILE, TOKENIZER_FILE, MODEL_INT8_FILE) if int8 else (MODEL_FILE, TOKENIZER_FILE)
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"size": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def _write_meta(path: Path, meta: dict[str, Any]) -> None:
@@ -246,6 +270,172 @@ def _publish(tmp: Path, out_dir: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+# ---------------------------------------------------------------------------------------------------------- cache
+#
+# An export costs 10-20 s (torch import, trace, check, quantisation), so it is made once per machine and weights,
+# into <cache>/onnx/<source_sha256>-v<META_VERSION>/ (the same layout as an index's onnx/), and each index gets a
+# verified copy of it. The cache is only ever a source of copies: an index never refers to it.
+
+# A temporary folder in the cache older than this was left by a killed export, not one still running.
+_STALE_SECONDS = 24 * 3600
+
+
+class CacheUnusable(Exception):
+    """The per-machine export cache cannot be used (unwritable, a file where a folder should be, a full disk, no
+    home directory); the caller exports straight into the index instead. ``str()`` is one line."""
+
+
+class _CopyMismatch(Exception):
+    """Files copied out of a cache entry do not have the sizes and sha256 it records (it changed under us)."""
+
+
+def read_meta(onnx_dir: Path) -> dict[str, Any] | None:
+    """An export's onnx.json, or None when it is missing, unreadable or not a JSON object (never raises)."""
+    try:
+        meta = json.loads((onnx_dir / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def export_problem(onnx_dir: Path, source_sha256: str, names: Sequence[str], *, hashes: bool = True) -> str | None:
+    """Why ``onnx_dir`` is not an intact export of the weights ``source_sha256`` holding the files ``names``, or
+    None when it is: onnx.json must be of this format, for these weights, and record each file's size and sha256,
+    which the file must have. ``hashes=False`` checks sizes only (the sha256 of the fp32 and int8 MiniLM graphs,
+    ~150 MB, takes ~0.2 s from the page cache)."""
+    meta = read_meta(onnx_dir)
+    if meta is None:
+        return f"no readable {META_FILE}"
+    if meta.get("version") != META_VERSION or meta.get("source_sha256") != source_sha256:
+        return f"{META_FILE} is for another format or model"
+    files = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+    for name in names:
+        record = files.get(name)
+        if not isinstance(record, dict):
+            return f"{name} is not recorded in {META_FILE}"
+        try:
+            size = (onnx_dir / name).stat().st_size
+            if size != record.get("size"):
+                return f"{name} has {size} bytes, not {record.get('size')}"
+            if hashes and file_sha256(onnx_dir / name) != record.get("sha256"):
+                return f"{name} fails its sha256 check"
+        except OSError as exc:
+            return f"{name}: {exc.strerror or exc}"
+    return None
+
+
+def cache_entry(cache: Path, source_sha256: str) -> Path:
+    """Where the export of the weights ``source_sha256`` lives in the cache folder ``cache``."""
+    return cache / ONNX_DIR / f"{source_sha256}-v{META_VERSION}"
+
+
+def cached_export(model_dir: Path, source_sha256: str, cache: Path, *, int8: bool = False,
+                  name: str | None = None) -> Path:
+    """The cache entry for these weights, verified (sizes and sha256) and made complete first if needed: exported
+    when absent (needs torch), deleted and exported again when damaged, given ``model_int8.onnx`` when ``int8``
+    asks for it and it has none (onnxruntime only). Each change is built in a temporary sibling and renamed into
+    place, so concurrent indexers and crashes never expose a partial entry. Raises OSError when the cache cannot
+    be written, :class:`ModelError` when the model cannot be exported."""
+    entry = cache_entry(cache, source_sha256)
+    _sweep(entry.parent)
+    if os.path.lexists(entry) and export_problem(entry, source_sha256, wanted_files(False)) is not None:
+        _discard(entry)
+    if not os.path.lexists(entry):
+        return export_onnx(model_dir, entry, quantize=int8, name=name)
+    if int8 and export_problem(entry, source_sha256, [MODEL_INT8_FILE]) is not None:
+        _add_int8(entry)
+    return entry
+
+
+def install_from_cache(model_dir: Path, source_sha256: str, out_dir: Path, *, int8: bool = False,
+                       name: str | None = None, cache: Path | None = None) -> Path:
+    """Put a copy of the cached export of these weights (see :func:`cached_export`; ``cache`` defaults to
+    :func:`config.cache_dir`) in ``out_dir``, with ``model_int8.onnx`` if ``int8``. The copy is built in a temporary
+    sibling, checked against the entry's sizes and sha256, and renamed into place, so ``out_dir`` is always whole
+    and needs nothing from the cache afterwards. Raises :class:`CacheUnusable` when the cache cannot be used,
+    :class:`ModelError` when the model cannot be exported, OSError when ``out_dir`` cannot be written (or the
+    disk it shares with the cache is full: exporting into it instead would fail the same way)."""
+    try:
+        cache = config.cache_dir() if cache is None else cache
+    except RuntimeError as exc:  # no HOME to put ~/.cache in
+        raise CacheUnusable(str(exc)) from exc
+    for _ in range(2):
+        try:
+            entry = cached_export(model_dir, source_sha256, cache, int8=int8, name=name)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT) and _device(cache) == _device(out_dir):
+                raise
+            raise CacheUnusable(" ".join(str(exc).split())) from exc
+        try:
+            _copy_export(entry, out_dir, source_sha256, int8, name)
+            return out_dir
+        except (_CopyMismatch, FileNotFoundError):
+            continue  # the entry was replaced or damaged while it was copied: verify it again
+    raise CacheUnusable(f"copies of {entry} did not match its checksums")
+
+
+def _device(path: Path) -> int | None:
+    """The file system holding ``path``, or the nearest folder above it that exists."""
+    for folder in (path, *path.parents):
+        try:
+            return os.stat(folder).st_dev
+        except OSError:
+            continue
+    return None
+
+
+def _copy_export(src: Path, out_dir: Path, source_sha256: str, int8: bool, name: str | None) -> None:
+    names = wanted_files(int8)
+    meta = read_meta(src)
+    if meta is None or not isinstance(meta.get("files"), dict) or not set(names) <= meta["files"].keys():
+        raise _CopyMismatch(f"{src} is incomplete")
+    with _staged(out_dir) as tmp:
+        for n in names:
+            shutil.copyfile(src / n, tmp / n)
+        _write_meta(tmp / META_FILE, {**meta, "name": name or meta.get("name"), "quantized": int8,
+                                      "files": {n: meta["files"][n] for n in names}})
+        problem = export_problem(tmp, source_sha256, names)
+        if problem:
+            raise _CopyMismatch(f"the copy of {src} is not intact: {problem}")
+
+
+def _add_int8(entry: Path) -> None:
+    """Give a verified fp32 cache entry its int8 graph: a new entry with it is built beside it and replaces it."""
+    meta = read_meta(entry) or {}
+    with _staged(entry) as tmp:
+        for n in wanted_files(False):
+            shutil.copyfile(entry / n, tmp / n)
+        _quantize(tmp / MODEL_FILE, tmp / MODEL_INT8_FILE)
+        files = {**meta.get("files", {}), MODEL_INT8_FILE: _file_record(tmp / MODEL_INT8_FILE)}
+        _write_meta(tmp / META_FILE, {**meta, "quantized": True, "files": files})
+
+
+def _discard(path: Path) -> None:
+    """Delete a damaged entry: renamed aside first (atomic), so nobody sees it half deleted."""
+    trash = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+    try:
+        os.replace(path, trash / "export")
+    except FileNotFoundError:
+        pass  # another indexer got there first
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _sweep(folder: Path) -> None:
+    """Delete the temporary folders that killed exports left in ``folder`` more than a day ago."""
+    try:
+        leftovers = [p for p in folder.iterdir() if p.name.startswith(".") and (".tmp-" in p.name or ".old-" in p.name)]
+    except OSError:
+        return
+    for path in leftovers:
+        try:
+            stale = time.time() - path.stat().st_mtime > _STALE_SECONDS
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+
+
 # ---------------------------------------------------------------------------------------------------------- query
 
 
@@ -260,7 +450,7 @@ def _ort_session(path: Path, threads: int | None):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(BatchedEmbedder):
     """Sentence embeddings from an :func:`export_onnx` directory, using onnxruntime, tokenizers and numpy only."""
 
     def __init__(self, onnx_dir: Path, *, quantized: bool = False, threads: int | None = None) -> None:
@@ -268,19 +458,16 @@ class OnnxEmbedder:
 
         Raises :class:`ModelError` when the export is missing, incomplete or from a newer format.
         """
-        from tokenizers import Tokenizer
-
         onnx_dir = Path(onnx_dir)
         meta = _read_json(onnx_dir / META_FILE)
         if not isinstance(meta, dict):
-            raise ModelError(f"no ONNX export at {onnx_dir}; rebuild the index to re-export the model")
+            raise ModelError(f"no ONNX export at {onnx_dir}; run `{REBUILD}` to export the model again")
         if meta.get("version") != META_VERSION:
-            raise ModelError(f"{onnx_dir}: ONNX export format {meta.get('version')!r} is not supported; rebuild "
-                             "the index")
+            raise ModelError(f"{onnx_dir}: ONNX export format {meta.get('version')!r} is not supported; run "
+                             f"`{REBUILD}`")
         model_path = onnx_dir / (MODEL_INT8_FILE if quantized else MODEL_FILE)
         if not model_path.is_file():
-            hint = "export with quantize=True" if quantized else "rebuild the index"
-            raise ModelError(f"{model_path} is missing; {hint}")
+            raise ModelError(f"{model_path} is missing; run `{REBUILD_INT8 if quantized else REBUILD}`")
 
         try:
             self.dim: int = int(meta["dim"])
@@ -288,69 +475,21 @@ class OnnxEmbedder:
             self.name: str = str(meta["name"]) + ("+int8" if quantized else "")
             self._pooling: str = str(meta["pooling"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"{onnx_dir / META_FILE} is incomplete ({exc}); rebuild the index") from exc
+            raise ModelError(f"{onnx_dir / META_FILE} is incomplete ({exc}); run `{REBUILD}`") from exc
         self.meta: dict[str, Any] = meta
         self.quantized = quantized
         self._lower: bool = bool(meta.get("do_lower_case"))
 
         try:
-            self._tokenizer = Tokenizer.from_file(str(onnx_dir / TOKENIZER_FILE))
+            self._init_tokenizer(onnx_dir / TOKENIZER_FILE)
             self._session = _ort_session(model_path, threads)
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
-            raise ModelError(f"cannot load the ONNX model in {onnx_dir}: {exc}; rebuild the index") from exc
-        # tokenizer.json carries its own truncation/padding (128 and fixed-length padding for all-MiniLM);
-        # sentence-transformers truncates at max_seq_length instead, and we pad per batch ourselves.
-        padding = self._tokenizer.padding or {}
-        pad = padding.get("pad_id", self._tokenizer.token_to_id("[PAD]"))
-        self._pad_id = 0 if pad is None else int(pad)
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+            raise ModelError(f"cannot load the ONNX model in {onnx_dir}: {exc}; run `{REBUILD}`") from exc
         self._inputs = [i.name for i in self._session.get_inputs()]
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Embed ``texts``; return float32 ``(len(texts), dim)`` with L2-normalised rows, in the input order.
-
-        Texts longer than ``max_tokens`` tokens are truncated. Rows are always normalised (the index compares by
-        inner product), whether or not the source model had a Normalize module.
-        """
-        if isinstance(texts, str):
-            raise TypeError("embed() takes a sequence of strings, not a single string")
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batch_size = max(1, int(batch_size))
-        for start in range(0, len(texts), _TOKENIZE_WINDOW):
-            window = [t.lower() if self._lower else t for t in texts[start:start + _TOKENIZE_WINDOW]]
-            encodings = self._tokenizer.encode_batch(window)
-            # Sorting by length means each batch pads to a similar length, so little compute goes to padding.
-            order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-            for b in range(0, len(order), batch_size):
-                idx = order[b:b + batch_size]
-                out[[start + i for i in idx]] = self._embed_batch([encodings[i] for i in idx])
-        return out
-
-    def _embed_batch(self, encodings: list) -> np.ndarray:
-        length = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), length), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
+    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {n: feed[n] for n in self._inputs})[0]
-        vectors = _pool(hidden, mask, self._pooling)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
-def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
-    """Reduce token states ``(batch, seq, dim)`` to one vector per row, ignoring padding like sentence-transformers."""
-    if mode == "cls":
-        return hidden[:, 0]
-    weights = mask[..., None].astype(hidden.dtype)
-    if mode == "max":
-        return np.where(weights > 0, hidden, np.float32(-1e9)).max(axis=1)
-    counts = np.maximum(weights.sum(axis=1), 1e-9)
-    summed = (hidden * weights).sum(axis=1)
-    return summed / (np.sqrt(counts) if mode == "mean_sqrt_len" else counts)
+        return self._session.run(None, {n: feed[n] for n in self._inputs})[0]
 
 
 # ------------------------------------------------------------------------------------------------------------ cpu

@@ -212,6 +212,7 @@ class Store:
             "model_sha256": meta.get("model_sha256"),
             "dim": int(meta["dim"]) if "dim" in meta else None,
             "int8": meta.get("int8") == "1",
+            "backend": meta.get("backend"),
             "chunking": json.loads(meta.get("chunking", "{}")),
             "generation": int(meta.get("generation", 0)),
             "built_at": meta.get("built_at"),

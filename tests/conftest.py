@@ -28,6 +28,19 @@ def _host(address) -> str | None:
     return None  # AF_UNIX paths and the like are local
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _model_cache(tmp_path_factory):
+    """One model export cache for the session (never ~/.cache): the tests' indexes share one ONNX export, and
+    CLI subprocesses inherit the variable."""
+    old = os.environ.get("BRIEFING_CACHE_DIR")
+    os.environ["BRIEFING_CACHE_DIR"] = str(tmp_path_factory.mktemp("briefing-cache"))
+    yield Path(os.environ["BRIEFING_CACHE_DIR"])
+    if old is None:
+        os.environ.pop("BRIEFING_CACHE_DIR", None)
+    else:
+        os.environ["BRIEFING_CACHE_DIR"] = old
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     """Block every connection that is not to this machine's loopback."""

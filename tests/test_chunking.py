@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import re
 
@@ -57,7 +58,7 @@ def test_span_invariant_and_token_limit(name, tokens):
         assert s.char_start >= body
         assert s.line_start == text.count("\n", 0, s.char_start) + 1
         assert s.line_end == s.line_start + text.count("\n", s.char_start, s.char_end - 1)
-        assert tokens.count(c.text) <= 200  # under the model's 256 with room for the title
+        assert tokens.count(c.text) <= ChunkSettings().max_tokens
         assert c.text == c.text.strip()
     assert [c.ord for c in chunks] == list(range(len(chunks)))
 
@@ -89,7 +90,7 @@ def test_seed_articles_round_trip(tokens):
         text = path.read_bytes().decode("utf-8")
         for c in chunk_document(_doc(text), tokens, ChunkSettings(), _no_chrome):
             assert text[c.span.char_start : c.span.char_end] == c.text
-            assert tokens.count(c.text) <= 200
+            assert tokens.count(c.text) <= ChunkSettings().max_tokens
 
 
 class _CountedText(str):
@@ -180,3 +181,20 @@ def test_a_text_with_no_space_to_cut_at_goes_whole():
     assert _windows("ab" * 5000, 1000) == [(0, 10_000)]
     assert _windows("ab" * 500 + "   x" + "ab" * 1000, 1000) == [(0, 1000), (1000, 3004)]
     assert _windows("", 1000) == [(0, 0)]
+
+
+def test_title_and_passage_fit_the_model_window(tokens):
+    """The title prefixed for embedding is cut so that a full-size passage is not truncated by the model."""
+    from briefing.indexer import TITLE_CHARS, embed_text
+
+    title = ("Live updates: Macron and Starmer meet the leaders of the coalition of the willing in Paris as the talks "
+             "on security guarantees for Ukraine continue late into the night, with Rubio joining by video link")
+    text = title + "\n\n" + " ".join(f"The coalition met in Paris on day {i} to discuss guarantees." for i in range(200))
+    doc = dataclasses.replace(_doc(text), title=title)
+    chunks = chunk_document(doc, tokens, ChunkSettings(), _no_chrome)
+    assert len(chunks) > 3
+    for c in chunks[1:]:
+        embedded = embed_text(doc, c)
+        head = embedded.split("\n", 1)[0]
+        assert len(head) <= TITLE_CHARS and title.startswith(head) and not head.endswith(" ")
+        assert tokens.count(embedded) <= 254  # 256 minus [CLS] and [SEP]

@@ -90,6 +90,9 @@ def test_status_json(seed_index):
     (["index", "{missing}/nowhere", "--index", "{missing}"], 2, "no such file or folder"),
     (["ask", "   ", "--index", "{idx}"], 2, "question is empty"),
     (["frobnicate"], 2, "No such command"),
+    (["index", "{idx}", "--index", "{idx}", "--chunk-tokens", "1000"], 2, "--chunk-tokens"),
+    (["index", "{idx}", "--index", "{idx}", "--chunk-tokens", "100", "--overlap-tokens", "60"], 2,
+     "more than half"),
 ])
 def test_errors_are_one_line_with_exit_codes(seed_index, tmp_path, args, code, needle):
     args = [a.format(idx=seed_index, missing=tmp_path / "missing") for a in args]

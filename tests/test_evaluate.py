@@ -74,6 +74,18 @@ def test_answer_string_is_matched_case_and_whitespace_insensitively():
     assert ev.normalise("  A\tB\n\nc ") == "a b c"
 
 
+def test_answer_matching_ignores_quote_marks_and_needs_every_part():
+    texts = ["The nominations put \u201cEmilia P\u00e9rez\u201d first.", "The Philadelphia Eagles won.",
+             "The U.S.\u2013Mexico border and the Kansas City Chiefs."]
+    assert ev.answer_rank(texts, '"Emilia P\u00e9rez"') == 1
+    assert ev.answer_rank(texts, "Emilia P\u00e9rez") == 1
+    assert ev.answer_rank(texts, "U.S.-Mexico border") == 3  # en dash in the text, hyphen in the answer
+    assert ev.answer_rank(texts, "Philadelphia Eagles & Kansas City Chiefs") == 3  # both parts by passage 3
+    assert ev.answer_rank(texts[:2], "Philadelphia Eagles & Kansas City Chiefs") is None
+    assert ev.answer_rank(texts, "Eagles & ") == 2  # an empty part asks for nothing
+    assert ev.answer_parts(" & ") == []
+
+
 def _result(expected=(), answer=None, answerable=True, rank=None, answer_rank=None, insufficient=False):
     q = Question("q", tuple(expected), answer, answerable)
     return Result(q, (), rank, answer_rank, insufficient, "ok")

@@ -4,6 +4,7 @@ round trip, and a kill -9 in the middle of a build."""
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -162,6 +163,24 @@ def test_index_refuses_another_model(tmp_path):
     assert Store.open(index).meta()["model"] == "other-model"
 
 
+def test_an_index_keeps_its_chunking_until_rebuilt(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write(docs, "a.txt", " ".join(f"Sentence {i} of the article on the talks." for i in range(40)))
+    build(docs, index, settings=ChunkSettings(max_tokens=30, overlap_tokens=10))
+    small = Store.open(index).counts()["chunks"]
+    write(docs, "b.txt", "Macron announced a joint working group.")
+    build(docs, index)  # no settings: the index's own are kept, not the defaults
+    assert Store.open(index).manifest()["chunking"]["max_tokens"] == 30
+    with pytest.raises(IndexError_, match="--rebuild"):
+        build(docs, index, settings=ChunkSettings(max_tokens=60, overlap_tokens=0))
+    build(docs, index, settings=ChunkSettings(max_tokens=60, overlap_tokens=0), rebuild=True)
+    store = Store.open(index)
+    assert store.manifest()["chunking"]["max_tokens"] == 60
+    assert store.counts()["chunks"] < small + 1
+    build(docs, index, rebuild=True)  # --rebuild without settings starts again from the defaults
+    assert Store.open(index).manifest()["chunking"] == ChunkSettings().as_dict()
+
+
 def test_missing_and_corrupt_index_errors(tmp_path):
     with pytest.raises(IndexError_, match="briefing index"):
         Store.open(tmp_path / "nothing")
@@ -269,3 +288,47 @@ def test_large_collections_switch_to_a_trained_ivf_index(tmp_path, monkeypatch):
     build(docs, index)
     store = Store.open(index)
     assert not vectors.is_ivf(store.faiss_index()) and check_index(store) == []
+
+
+@pytest.mark.parametrize(
+    ("meta", "backend", "quantize", "amx", "vnni", "expected"),
+    [
+        ({}, "auto", "auto", True, True, ("bf16", False)),  # AMX: bf16 vectors, as exact as fp32 and faster
+        ({}, "auto", "auto", False, True, ("onnx", True)),  # VNNI only: int8
+        ({}, "auto", "auto", False, False, ("onnx", False)),
+        ({}, "auto", "no", True, True, ("bf16", False)),
+        ({}, "auto", "no", False, True, ("onnx", False)),
+        ({}, "auto", "yes", True, True, ("onnx", True)),
+        ({}, "onnx", "auto", True, True, ("onnx", True)),
+        ({}, "torch", "auto", True, True, ("torch", False)),
+        ({}, "bf16", "auto", False, False, ("bf16", False)),  # asked for: runs, only slower without AMX
+        ({"int8": "1"}, "auto", "auto", True, True, ("onnx", True)),  # an int8 index stays int8
+        ({"int8": "0"}, "auto", "auto", False, True, ("onnx", False)),  # a float index never turns int8
+        ({"int8": "0"}, "auto", "auto", True, False, ("bf16", False)),  # float vectors from either backend
+        ({"int8": "0"}, "onnx", "no", True, True, ("onnx", False)),
+    ],
+)
+def test_which_backend_embeds(monkeypatch, meta, backend, quantize, amx, vnni, expected):
+    from briefing import indexer, onnx_embed, torch_embed
+
+    monkeypatch.setattr(torch_embed, "cpu_supports_bf16", lambda: amx)
+    monkeypatch.setattr(onnx_embed, "cpu_supports_int8", lambda: vnni)
+    assert indexer._variant(meta, backend, quantize) == expected
+
+
+@pytest.mark.parametrize(
+    ("meta", "backend", "quantize", "needle"),
+    [
+        ({"int8": "1"}, "bf16", "auto", "--backend onnx"),
+        ({"int8": "1"}, "torch", "auto", "--backend onnx"),
+        ({"int8": "1"}, "auto", "no", "--rebuild"),
+        ({"int8": "0"}, "auto", "yes", "--rebuild"),
+        ({}, "bf16", "yes", "--int8 yes needs --backend onnx"),
+    ],
+)
+def test_backend_conflicts_are_usage_errors(meta, backend, quantize, needle):
+    from briefing import indexer
+    from briefing.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(needle)):
+        indexer._variant(meta, backend, quantize)

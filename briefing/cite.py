@@ -178,7 +178,7 @@ class _Numbering:
         chunk = hit.chunk
         score, window = support(claim, chunk.text)
         lo, hi = window or (0, len(chunk.text))
-        span = make_span(hit.doc, chunk.span.char_start + lo, chunk.span.char_start + hi)
+        span = make_span(hit.doc, chunk.span.char_start + lo, chunk.span.char_start + hi, after=chunk.span)
         quote = hit.doc.text[span.char_start : span.char_end]
         # The quote is always cut from the document itself; if the chunk disagrees with it, offsets are broken
         # upstream and nothing may be presented as sourced.

@@ -37,6 +37,7 @@ from . import config
 from .errors import UsageError
 from .options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
                       window_options)
+from .output import md
 
 FORMATS = ("md", "html", "json")
 
@@ -179,13 +180,6 @@ _CITE = re.compile(r"\[(\d+)(\?)?\]")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
-_NOT_MARKER = re.compile(r"\[(?!\d+\??\])")
-
-
-def md(text: str) -> str:
-    """Text for Markdown: a ``<`` from an article must not open raw HTML, nor a ``[`` a link, in whatever renders
-    the Markdown (citation markers ``[n]`` stay as they are)."""
-    return _NOT_MARKER.sub(r"\\[", str(text).replace("<", "\\<"))
 
 
 def cell(text: str) -> str:

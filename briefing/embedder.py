@@ -208,11 +208,10 @@ ONNX_DIR = "onnx"
 
 def onnx_current(info_sha256: str, root: Path, int8: bool = False) -> bool:
     """Whether ``root/onnx`` holds an export of the model with these weights (and its int8 variant if asked)."""
-    try:
-        meta = json.loads((root / ONNX_DIR / "onnx.json").read_text())
-    except (OSError, ValueError):
-        return False
-    wanted = root / ONNX_DIR / ("model_int8.onnx" if int8 else "model.onnx")
+    from .onnx_embed import MODEL_FILE, MODEL_INT8_FILE, read_meta
+
+    meta = read_meta(root / ONNX_DIR) or {}
+    wanted = root / ONNX_DIR / (MODEL_INT8_FILE if int8 else MODEL_FILE)
     return meta.get("source_sha256") == info_sha256 and wanted.exists()
 
 

@@ -93,10 +93,8 @@ def build_index(
         info = resolve_model(model)
         model_name, model_sha, dim = info.name, info.sha256, info.dim
         tokens = tokens or HFTokens(info.path / "tokenizer.json")
-        make_embedder = lambda: index_embedder(info, root, backend, int8)  # noqa: E731 (backend, int8: set below)
     else:
         model_name, model_sha, dim = embedder.name, "", embedder.dim
-        make_embedder = lambda: embedder  # noqa: E731
         if tokens is None:
             raise ValueError("a custom embedder needs its tokens")
     roots = [os.path.abspath(p) for p in paths]
@@ -194,7 +192,7 @@ def build_index(
         all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
         vectors = np.zeros((0, dim), dtype="float32")
         if all_chunks:
-            emb = make_embedder()
+            emb = embedder if embedder is not None else index_embedder(info, root, backend, int8)
             parts = []
             step = 256  # the embedders sort each call by length: a wider window pads less
             for lo in range(0, len(all_chunks), step):
@@ -214,8 +212,10 @@ def build_index(
                     "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
             gen = store.apply(meta=meta, touched=touched, removed=removed, new_docs=batches, aliases=aliases,
                               skips=skips, restamped=restamped)
-        elif restamped:
-            store.restamp(restamped)
+        else:
+            if restamped:
+                store.restamp(restamped)
+            store.ensure_manifest()
         return IndexReport(
             files_seen=len(seen), files_changed=len(touched_paths), files_removed=len(removed),
             documents_added=len(new_docs), chunks_added=len(all_chunks), embedded=len(all_chunks),
@@ -238,7 +238,7 @@ def _variant(meta: dict, backend: str, quantize: str) -> tuple[str, bool]:
     if "int8" in meta:
         if meta["int8"] == "1":
             if backend in ("torch", "bf16"):
-                raise UsageError(f"this index holds int8 ONNX vectors; index it with --backend onnx, or --rebuild")
+                raise UsageError("this index holds int8 ONNX vectors; index it with --backend onnx, or --rebuild")
             if quantize == "no":
                 raise UsageError("this index was built with int8 vectors; add --rebuild to change that")
             return "onnx", True

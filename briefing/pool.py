@@ -38,7 +38,7 @@ class Sentence:
 
     def hit(self) -> Hit:
         """The sentence as a passage of its own, so its citation quotes exactly this sentence."""
-        span = make_span(self.doc, self.start, self.end)
+        span = make_span(self.doc, self.start, self.end, after=self.chunk.span if self.chunk else None)
         ord_ = self.chunk.ord if self.chunk else 0
         return Hit(Chunk(self.doc.id, ord_, self.text, span), self.doc, 1.0)
 

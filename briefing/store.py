@@ -514,6 +514,11 @@ class Store:
         text = json.dumps(self.manifest(), indent=2) + "\n"
         _write_replace(tmp, self.root / MANIFEST, lambda: tmp.write_text(text))
 
+    def ensure_manifest(self) -> None:
+        """Write ``manifest.json`` when a committed index lacks it (its write failed after an earlier commit)."""
+        if not (self.root / MANIFEST).exists() and self.meta():
+            self.write_manifest()
+
     def restamp(self, files: Sequence[FileState]) -> None:
         """Record new size and mtime for files whose content did not change (touched, copied back...)."""
         with self.con:

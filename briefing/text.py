@@ -4,7 +4,6 @@ content words, and spans."""
 from __future__ import annotations
 
 import re
-import weakref
 
 from .types import Document, Span
 
@@ -77,43 +76,21 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
-def make_span(doc: Document, char_start: int, char_end: int) -> Span:
+def make_span(doc: Document, char_start: int, char_end: int, after: Span | None = None) -> Span:
     """The span of ``doc.text[char_start:char_end]`` with 1-based line numbers (the record's line for json(l)).
 
-    Lines are counted from the previous span asked of the same document, not from the top of the text: passages
-    come in order, so numbering all the passages of an article reads each newline about once (counting from the
-    top every time was quadratic, half an hour for a 50 MB article). A span before the previous one counts back,
-    or from the top when that is shorter, so no call costs more than counting from the top.
-    """
+    ``after`` is a known span of the same document that starts at or before ``char_start`` (the previous passage,
+    or the passage a quote is cut from): lines are then counted from it rather than from the top of the text, so
+    numbering all the passages of an article in order reads each newline about once (counting from the top for
+    every passage was quadratic: half an hour for a 50 MB article)."""
     if doc.line is not None:
         return Span(char_start, char_end, doc.line, doc.line)
-    line_start = _line_at(doc, char_start)
+    if after is not None and after.char_start <= char_start:
+        line_start = after.line_start + doc.text.count("\n", after.char_start, char_start)
+    else:
+        line_start = doc.text.count("\n", 0, char_start) + 1
     line_end = line_start + doc.text.count("\n", char_start, max(char_start, char_end - 1))
     return Span(char_start, char_end, line_start, line_end)
-
-
-# The last document ``make_span`` numbered (weakly held: a big article is not kept alive by it), an offset into its
-# text and the 1-based line at that offset. Replaced as one tuple, so it is always consistent.
-_cursor: tuple[weakref.ref, int, int] | None = None
-
-
-def _line_at(doc: Document, pos: int) -> int:
-    """The 1-based line of ``doc.text`` holding offset ``pos``."""
-    global _cursor
-    text = doc.text
-    cursor = _cursor
-    if cursor is not None and cursor[0]() is doc:
-        _, at, line = cursor
-        if pos >= at:
-            line += text.count("\n", at, pos)
-        elif at - pos < pos:
-            line -= text.count("\n", pos, at)
-        else:
-            line = text.count("\n", 0, pos) + 1
-    else:
-        line = text.count("\n", 0, pos) + 1
-    _cursor = (weakref.ref(doc), pos, line)
-    return line
 
 
 def stems(text: str) -> list[str]:

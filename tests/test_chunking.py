@@ -129,6 +129,7 @@ def test_a_multi_megabyte_article_numbers_its_lines_in_one_pass():
 
 
 def test_make_span_in_any_order_is_exact():
+    """With or without a known earlier span to count from, in any order."""
     text = "".join(f"line {i}\r\n" if i % 2 else f"ligne {i} é\n" for i in range(300))
     doc = _doc(text)
     offsets = list(range(0, len(text), 7))
@@ -138,6 +139,12 @@ def test_make_span_in_any_order_is_exact():
         assert make_span(doc, lo, hi) == Span(lo, hi, expected, expected + text.count("\n", lo, max(lo, hi - 1)))
     other = _doc(text.replace("\r\n", "\n"))  # another document never takes the first one's place
     assert make_span(other, 100, 110).line_start == other.text.count("\n", 0, 100) + 1
+    known = make_span(doc, 700, 740)
+    for lo in offsets[::3]:  # counted from a known span when it starts before, from the top otherwise
+        hi = min(len(text), lo + 40)
+        expected = text.count("\n", 0, lo) + 1
+        assert make_span(doc, lo, hi, after=known) == Span(lo, hi, expected,
+                                                           expected + text.count("\n", lo, max(lo, hi - 1)))
 
 
 class _SpyTokenizer:

@@ -332,3 +332,13 @@ def test_backend_conflicts_are_usage_errors(meta, backend, quantize, needle):
 
     with pytest.raises(UsageError, match=re.escape(needle)):
         indexer._variant(meta, backend, quantize)
+
+
+def test_a_run_with_nothing_to_do_restores_a_missing_manifest(tmp_path):
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    write(docs, "a.txt", "Macron announced a joint working group.")
+    build(docs, index)
+    (index / "manifest.json").unlink()  # as after a failed manifest write that followed a commit
+    report = build(docs, index)
+    assert report.embedded == 0
+    assert json.loads((index / "manifest.json").read_text())["counts"]["documents"] == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -18,13 +17,15 @@ BRIEFING = str(Path(sys.executable).with_name("briefing"))
 
 
 def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one subprocess run; raises if it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and peak RSS (MB) of one subprocess run (its own, from wait4); raises if it fails."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) // 1024
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, usage.ru_maxrss // 1024
 
 
 def median_runs(cmd: list[str], runs: int, **kw) -> float:

@@ -40,6 +40,10 @@ class BatchedEmbedder:
         """Token states ``(batch, seq, dim)`` as float32 for int64 ``ids`` and ``mask`` of shape ``(batch, seq)``."""
         raise NotImplementedError
 
+    def _pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """One float32 vector per row, before normalisation (subclasses may pool where the states already are)."""
+        return pool(self._hidden(ids, mask), mask, self._pooling)
+
     def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Embed ``texts``; return float32 ``(len(texts), dim)`` with L2-normalised rows, in the input order.
 
@@ -67,7 +71,7 @@ class BatchedEmbedder:
         for row, enc in enumerate(encodings):
             ids[row, : len(enc.ids)] = enc.ids
             mask[row, : len(enc.ids)] = 1
-        vectors = pool(self._hidden(ids, mask), mask, self._pooling)
+        vectors = self._pooled(ids, mask)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 

@@ -175,11 +175,25 @@ _QUOTES = re.compile(r"[\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 
 
+_ABBREVIATION = re.compile(r"(?<!\w)\w(?:\.\w)+\.?(?!\w)")  # d.c., U.S. (a number such as 3.5 keeps its dot)
+
+
 def normalise(text: str) -> str:
-    """Text for answer-string matching: NFKC, case-folded, quote marks dropped, dashes as "-", runs of whitespace
-    as one space, trimmed. An answer written as “Emilia Pérez” is found in text that says Emilia Pérez."""
+    """Text for answer-string matching: NFKC, case-folded, quote marks dropped, dashes as "-", the dots of
+    abbreviations dropped, runs of whitespace as one space, trimmed. An answer written as “Emilia Pérez” is found
+    in text that says Emilia Pérez, and "Washington, DC" in "Washington, D.C."."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_DASHES.sub("-", _QUOTES.sub("", text)).split())
+    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", "") if not m.group()[0].isdigit() else m.group(),
+                             _QUOTES.sub("", text))
+    return " ".join(_DASHES.sub("-", text).split())
+
+
+def contains(text: str, part: str) -> bool:
+    """Whether normalised ``part`` occurs in normalised ``text`` as whole words: "India" is not found in "Indiana",
+    "$15,000" is found in "rose to $15,000."."""
+    # A number's digit groups count as part of it: "$15" is not found in "$15,000", nor "000" in it.
+    after = r"(?![.,]?\w)" if part[-1:].isdigit() else r"(?!\w)"
+    return re.search(r"(?<!\w)(?<!\d[.,])" + re.escape(part) + after, text) is not None
 
 
 def answer_parts(answer: str) -> list[str]:
@@ -195,7 +209,7 @@ def answer_rank(texts: Iterable[str], answer: str) -> int | None:
         return None
     for i, t in enumerate(texts, 1):
         text = normalise(t)
-        missing = {p for p in missing if p not in text}
+        missing = {p for p in missing if not contains(text, p)}
         if not missing:
             return i
     return None

@@ -3,8 +3,10 @@ everything to the store in one atomic step."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +122,7 @@ def build_index(
         aliases: list[tuple[str, str, int, int | None]] = []
         duplicates: list[tuple[str, str]] = []
         touched_paths: set[str] = set()
+        warm: threading.Thread | None = None
 
         for i, (path, skip) in enumerate(listed):
             progress("files", i, len(listed))
@@ -174,6 +177,8 @@ def build_index(
                     if others:
                         duplicates.append((_where(doc), others[0]))
                     continue
+                if warm is None and embedder is None and backend == "bf16":
+                    warm = _import_in_background("torch", "safetensors.torch")
                 chunks = chunk_document(doc, tokens, settings, loaders.is_boilerplate)
                 if not chunks:
                     skipped.append(Skipped(_where(doc), "no text left after removing page boilerplate"))
@@ -191,6 +196,8 @@ def build_index(
             ensure_onnx(info, root, int8)
         all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
         vectors = np.zeros((0, dim), dtype="float32")
+        if warm is not None:
+            warm.join()
         if all_chunks:
             emb = embedder if embedder is not None else index_embedder(info, root, backend, int8)
             parts = []
@@ -221,6 +228,22 @@ def build_index(
             documents_added=len(new_docs), chunks_added=len(all_chunks), embedded=len(all_chunks),
             duplicates=tuple(duplicates), skipped=tuple(skipped), seconds=time.perf_counter() - started,
             counts=store.counts(), generation=gen)
+
+
+def _import_in_background(*modules: str) -> threading.Thread:
+    """Start importing ``modules`` on a thread, so that torch's 2-3 s import overlaps reading and chunking the
+    articles (about 1 s saved on 200 articles). Failures are left for the real import to report."""
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported by the import that needs it
+                return
+
+    thread = threading.Thread(target=run, name="briefing-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _variant(meta: dict, backend: str, quantize: str) -> tuple[str, bool]:

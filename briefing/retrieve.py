@@ -34,9 +34,12 @@ def fts_query(question: str) -> str:
     phrases = re.findall(r'"([^"]+)"', question)
     rest = re.sub(r'"[^"]*"', " ", question)
     terms = [f'"{p.strip()}"' for p in phrases if p.strip()]
-    for w in re.findall(r"[\w][\w'’-]*", rest):
-        w = w.strip("'’-")
-        if w and w.lower() not in STOPWORDS and (len(w) > 1 or w.isdigit()):
+    words = [w.strip("'’-") for w in re.findall(r"[\w][\w'’-]*", rest)]
+    # An acronym spelled like a stopword (US, IT, WHO) is a name; in a question typed all in capitals it is not.
+    shouting = sum(w.isupper() for w in words) * 2 > len(words)
+    for w in words:
+        acronym = len(w) > 1 and w.isupper() and not shouting
+        if w and (acronym or w.lower() not in STOPWORDS) and (len(w) > 1 or w.isdigit()):
             terms.append('"' + w.replace('"', "") + '"')
     return " OR ".join(dict.fromkeys(terms))
 

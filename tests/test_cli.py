@@ -163,6 +163,22 @@ def test_every_float_backend_builds_one_searchable_index(tmp_path):
     assert code == 2 and "--rebuild" in err and len(err.strip().splitlines()) == 1
 
 
+def test_torch_is_imported_only_when_passages_need_embedding(tmp_path):
+    """The bf16 backend starts importing torch while the first new article is chunked; a run with nothing new to
+    embed never imports it (so it stays a fraction of a second)."""
+    from pathlib import Path
+
+    articles = Path(__file__).resolve().parents[1] / "examples" / "articles"
+    index = tmp_path / "index"
+    code = ("import sys; from briefing.cli import main\n"
+            f"try:\n    main(['index', {str(articles)!r}, '--index', {str(index)!r}, '--backend', 'bf16', '-q'])\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print('torch' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    assert [r.stdout.strip().splitlines()[-1] for r in runs] == ["True", "False"]
+
+
 def test_an_int8_index_embeds_passages_and_queries_with_the_int8_model(tmp_path):
     from pathlib import Path
 

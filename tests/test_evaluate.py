@@ -86,6 +86,20 @@ def test_answer_matching_ignores_quote_marks_and_needs_every_part():
     assert ev.answer_parts(" & ") == []
 
 
+def test_answer_matching_is_by_whole_words_and_folds_abbreviation_dots():
+    texts = ["The fifth annual festival in Indianapolis, Indiana.", "Flights to Washington, D.C. resumed.",
+             "The permit rose by 36% to $15,000.", "Rates rose 3.5 points in the U.S. and the UK."]
+    assert ev.answer_rank(texts, "India") is None  # not a word of "Indiana"
+    assert ev.answer_rank(texts, "Indiana") == 1
+    assert ev.answer_rank(texts, "Washington, DC") == 2
+    assert ev.answer_rank(texts, "$15,000") == 3
+    assert ev.answer_rank(texts, "36%") == 3
+    assert ev.answer_rank(texts, "$15") is None  # part of a larger number
+    assert ev.answer_rank(texts, "3.5") == 4 and ev.answer_rank(texts, "35") is None  # decimals keep their dot
+    assert ev.answer_rank(texts, "US") == 4
+    assert ev.normalise("John F. Kennedy, a.m.") == "john f. kennedy, am"
+
+
 def _result(expected=(), answer=None, answerable=True, rank=None, answer_rank=None, insufficient=False):
     q = Question("q", tuple(expected), answer, answerable)
     return Result(q, (), rank, answer_rank, insufficient, "ok")

@@ -257,11 +257,16 @@ def test_int8_cpu_detection(cpuinfo, machine, expected):
 # ------------------------------------------------------------------------------------- torch (index time only)
 
 
-@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
-def test_torch_embedder_matches_sentence_transformers(model_dir, reference, bf16):
-    """The bf16 index backend gives the vectors of the float32 model, so float32 ONNX queries find its passages."""
+@pytest.mark.parametrize(("bf16", "via_transformers"), [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["fp32", "bf16", "fp32-transformers", "bf16-transformers"])
+def test_torch_embedder_matches_sentence_transformers(model_dir, reference, bf16, via_transformers, monkeypatch):
+    """The bf16 index backend gives the vectors of the float32 model, so float32 ONNX queries find its passages;
+    so does the transformers route that models other than plain BERT take."""
+    from briefing import torch_embed
     from briefing.torch_embed import TorchEmbedder
 
+    if via_transformers:
+        monkeypatch.setattr(torch_embed.BertEncoder, "load", classmethod(lambda cls, model_dir, dtype: None))
     emb = TorchEmbedder(model_dir, name="all-MiniLM-L6-v2", bf16=bf16)
     assert (emb.name, emb.dim, emb.max_tokens) == ("all-MiniLM-L6-v2" + ("+bf16" if bf16 else ""), 384, 256)
     got = emb.embed(SENTENCES, batch_size=4)
@@ -271,6 +276,78 @@ def test_torch_embedder_matches_sentence_transformers(model_dir, reference, bf16
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     # Rows come back in the caller's order whatever the length sort did (batches differ, so not bit-identical).
     assert _cosines(emb.embed(SENTENCES[::-1], batch_size=3)[::-1], got).min() > 0.9999
+
+
+def test_bert_encoder_equals_transformers(model_dir):
+    """BertEncoder is BERT's forward pass written out: in float32 it gives transformers' hidden states, with and
+    without padding in the batch."""
+    import torch
+    from transformers import AutoModel
+
+    from briefing.torch_embed import BertEncoder
+
+    ours = BertEncoder.load(model_dir, torch.float32)
+    theirs = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
+    gen = torch.Generator().manual_seed(1)
+    ids = torch.randint(1000, 30000, (3, 37), generator=gen)
+    for mask in (torch.ones_like(ids), torch.tensor([[1] * 37, [1] * 20 + [0] * 17, [1] * 2 + [0] * 35])):
+        with torch.inference_mode():
+            got = ours(ids, mask)
+            want = theirs(input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)).last_hidden_state
+        real = mask.bool()
+        assert torch.allclose(got[real], want[real], atol=1e-4), float((got[real] - want[real]).abs().max())
+
+
+def test_bert_encoder_declines_other_architectures(model_dir, tmp_path):
+    """Only plain BERT runs through BertEncoder; anything else goes to transformers instead of being run wrongly."""
+    import shutil
+
+    import torch
+
+    from briefing.torch_embed import BertEncoder
+
+    for change in ({"model_type": "mpnet"}, {"hidden_act": "relu"}, {"position_embedding_type": "relative_key"}):
+        target = tmp_path / next(iter(change.values()))
+        target.mkdir()
+        config = json.loads((model_dir / "config.json").read_text()) | change
+        (target / "config.json").write_text(json.dumps(config))
+        shutil.copy(model_dir / "model.safetensors", target / "model.safetensors")
+        assert BertEncoder.load(target, torch.float32) is None
+    (tmp_path / "nosafetensors").mkdir()
+    shutil.copy(model_dir / "config.json", tmp_path / "nosafetensors" / "config.json")
+    assert BertEncoder.load(tmp_path / "nosafetensors", torch.float32) is None
+
+
+def test_linear_ops_fall_back_to_plain_torch():
+    """The fused oneDNN kernels are used only where they exist and agree with plain torch on a small case."""
+    from types import SimpleNamespace
+
+    import torch
+    import torch.nn.functional as F
+
+    from briefing.torch_embed import linear_ops
+
+    x, w, b = torch.randn(2, 3, 16), torch.randn(8, 16), torch.randn(8)
+
+    def fake_torch(op):
+        return SimpleNamespace(ops=SimpleNamespace(mkldnn=SimpleNamespace(**({"_linear_pointwise": op} if op else {}))),
+                               Generator=torch.Generator, randn=torch.randn, float32=torch.float32,
+                               inference_mode=torch.inference_mode, allclose=torch.allclose)
+
+    def wrong(x, w, b, *args):  # a kernel that runs but computes something else
+        return F.linear(x, w, b) + 1
+
+    def broken(*args):
+        raise RuntimeError("no oneDNN")
+
+    wrong.binary = broken.binary = lambda x, other, w, b, *args: F.linear(x, w, b) + other
+    for op in (None, wrong, broken):
+        linear, linear_gelu, linear_add = linear_ops(fake_torch(op), torch.float32)
+        assert linear is F.linear
+        assert torch.equal(linear_gelu(x, w, b), F.gelu(F.linear(x, w, b)))
+    real = linear_ops(torch, torch.float32)
+    assert torch.allclose(real[1](x, w, b), F.gelu(F.linear(x, w, b)), atol=1e-5)
+    assert torch.allclose(real[2](x, x[..., :8], w, b), F.linear(x, w, b) + x[..., :8], atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,13 @@ class ChunkSettings:
     max_tokens: int = 224
     overlap_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1 or self.overlap_tokens < 0:
+            raise ValueError(f"passages of {self.max_tokens} tokens with {self.overlap_tokens} of overlap")
+        if self.overlap_tokens * 2 > self.max_tokens:  # else passages would mostly repeat each other
+            raise ValueError(f"an overlap of {self.overlap_tokens} tokens is more than half of a "
+                             f"{self.max_tokens}-token passage")
+
     def as_dict(self) -> dict:
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens, "unit": "model tokens"}
 

@@ -118,11 +118,11 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chu
     settings = None
     if chunk_tokens is not None or overlap_tokens is not None:
         default = ChunkSettings()
-        settings = ChunkSettings(chunk_tokens or default.max_tokens,
-                                 default.overlap_tokens if overlap_tokens is None else overlap_tokens)
-        if settings.overlap_tokens * 2 > settings.max_tokens:
-            raise UsageError(f"--overlap-tokens {settings.overlap_tokens} is more than half of --chunk-tokens "
-                             f"{settings.max_tokens}")
+        try:
+            settings = ChunkSettings(chunk_tokens or default.max_tokens,
+                                     default.overlap_tokens if overlap_tokens is None else overlap_tokens)
+        except ValueError as exc:
+            raise UsageError(f"--chunk-tokens/--overlap-tokens: {exc}") from None
     with progress_bar(enabled=not quiet) as progress:
         report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
                              max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend,

@@ -173,9 +173,7 @@ def reciprocal_rank(rank: int | None, cutoff: int = DEPTH) -> float:
 
 _QUOTES = re.compile(r"[\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb]")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
-
-
-_ABBREVIATION = re.compile(r"(?<!\w)\w(?:\.\w)+\.?(?!\w)")  # d.c., U.S. (a number such as 3.5 keeps its dot)
+_ABBREVIATION = re.compile(r"(?<!\w)[^\W\d](?:\.\w)+\.?(?!\w)")  # d.c., U.S.; not a number such as 3.5
 
 
 def normalise(text: str) -> str:
@@ -183,8 +181,7 @@ def normalise(text: str) -> str:
     abbreviations dropped, runs of whitespace as one space, trimmed. An answer written as “Emilia Pérez” is found
     in text that says Emilia Pérez, and "Washington, DC" in "Washington, D.C."."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", "") if not m.group()[0].isdigit() else m.group(),
-                             _QUOTES.sub("", text))
+    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), _QUOTES.sub("", text))
     return " ".join(_DASHES.sub("-", text).split())
 
 

@@ -178,7 +178,9 @@ def build_index(
                         duplicates.append((_where(doc), others[0]))
                     continue
                 if warm is None and embedder is None and backend == "bf16":
-                    warm = _import_in_background("torch", "safetensors.torch")
+                    from .torch_embed import IMPORTS
+
+                    warm = _import_in_background(*IMPORTS)
                 chunks = chunk_document(doc, tokens, settings, loaders.is_boilerplate)
                 if not chunks:
                     skipped.append(Skipped(_where(doc), "no text left after removing page boilerplate"))

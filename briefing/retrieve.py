@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .store import Store
-from .text import STOPWORDS
+from .text import is_content_word
 from .types import Hit
 
 RRF_K = 60  # the usual constant: damps the head of each ranking so neither list dominates
@@ -37,10 +37,7 @@ def fts_query(question: str) -> str:
     words = [w.strip("'’-") for w in re.findall(r"[\w][\w'’-]*", rest)]
     # An acronym spelled like a stopword (US, IT, WHO) is a name; in a question typed all in capitals it is not.
     shouting = sum(w.isupper() for w in words) * 2 > len(words)
-    for w in words:
-        acronym = len(w) > 1 and w.isupper() and not shouting
-        if w and (acronym or w.lower() not in STOPWORDS) and (len(w) > 1 or w.isdigit()):
-            terms.append('"' + w.replace('"', "") + '"')
+    terms += ['"' + w.replace('"', "") + '"' for w in words if is_content_word(w, acronyms=not shouting)]
     return " OR ".join(dict.fromkeys(terms))
 
 

@@ -71,9 +71,17 @@ def words(text: str) -> list[str]:
     return [w.lower().strip("'’-") for w in _WORD.findall(text)]
 
 
+def is_content_word(word: str, acronyms: bool = False) -> bool:
+    """Whether ``word`` carries meaning: not a stopword, not a lone letter (a lone digit counts). With
+    ``acronyms``, a word in capitals such as US, IT or WHO counts even though "us", "it" and "who" are stopwords."""
+    if not word or (len(word) == 1 and not word.isdigit()):
+        return False
+    return (acronyms and word.isupper()) or word.lower() not in STOPWORDS
+
+
 def content_words(text: str) -> list[str]:
     """Words that carry meaning: not stopwords, not one-letter; numbers kept (``600,000`` becomes ``600`` ``000``)."""
-    return [w for w in words(text) if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [w for w in words(text) if is_content_word(w)]
 
 
 def make_span(doc: Document, char_start: int, char_end: int, after: Span | None = None) -> Span:
@@ -98,7 +106,7 @@ def stems(text: str) -> list[str]:
     out = []
     for word in content_words(THOUSANDS.sub("", text)):
         for part in word.split("-"):
-            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+            if is_content_word(part):
                 out.append(stem(part))
     return out
 

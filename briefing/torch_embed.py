@@ -36,7 +36,6 @@ class TorchEmbedder(BatchedEmbedder):
         self.max_tokens = int(meta["max_seq_length"])
         self._pooling = str(meta["pooling"])
         self._lower = bool(meta.get("do_lower_case"))
-        self.bf16 = bf16
         self.name = name + ("+bf16" if bf16 else "")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self._init_tokenizer(model_dir / "tokenizer.json")
@@ -51,10 +50,13 @@ class TorchEmbedder(BatchedEmbedder):
         except Exception as exc:  # any loader failure is the model's, not ours
             raise ModelError(f"cannot load model {name}: {str(exc).splitlines()[0]}") from exc
 
+    def _states(self, ids: np.ndarray, mask: np.ndarray):
+        """The token states as a float32 torch tensor (call under ``inference_mode``)."""
+        return self._encoder(self._torch.from_numpy(ids), self._torch.from_numpy(mask)).float()
+
     def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        torch = self._torch
-        with torch.inference_mode():
-            return self._encoder(torch.from_numpy(ids), torch.from_numpy(mask)).float().numpy()
+        with self._torch.inference_mode():
+            return self._states(ids, mask).numpy()
 
     def _pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._pooling != "mean":
@@ -63,10 +65,12 @@ class TorchEmbedder(BatchedEmbedder):
         with torch.inference_mode():
             # Mean pooling as one batched product in float32, where the states are (a quarter of numpy's time).
             weights = torch.from_numpy(mask).to(torch.float32).unsqueeze(1)
-            states = self._encoder(torch.from_numpy(ids), torch.from_numpy(mask)).float()
-            summed = torch.bmm(weights, states).squeeze(1)
+            summed = torch.bmm(weights, self._states(ids, mask)).squeeze(1)
             return (summed / weights.sum(-1).clamp_min(1e-9)).numpy()
 
+
+# What the bf16 backend imports (the indexer starts these early, on a thread, while it chunks).
+IMPORTS = ("torch", "safetensors.torch")
 
 # Batches are padded (and the padding masked) to a multiple of this many tokens: torch's CPU flash attention is up
 # to twice as fast on such lengths (250 tokens: 48 ms, 256: 29 ms for 32 passages here), which outweighs the extra

@@ -205,3 +205,10 @@ def test_title_and_passage_fit_the_model_window(tokens):
         head = embedded.split("\n", 1)[0]
         assert len(head) <= TITLE_CHARS and title.startswith(head) and not head.endswith(" ")
         assert tokens.count(embedded) <= 254  # 256 minus [CLS] and [SEP]
+
+
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(100, 51), (0, 0), (100, -1)])
+def test_chunk_settings_refuse_impossible_sizes(max_tokens, overlap):
+    with pytest.raises(ValueError):
+        ChunkSettings(max_tokens, overlap)
+    assert ChunkSettings(100, 50).overlap_tokens == 50  # exactly half is allowed

@@ -35,6 +35,18 @@ class BatchedEmbedder:
         self._pad_id = 0 if pad is None else int(pad)
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        # The special tokens around a text ([CLS] ... [SEP] for BERT), found by encoding one word with and without.
+        framed, bare = self._tokenizer.encode("a").ids, self._tokenizer.encode("a", add_special_tokens=False).ids
+        at = next((i for i in range(len(framed)) if framed[i:i + len(bare)] == bare), None)
+        self._frame = (framed[:at], framed[at + len(bare):]) if bare and at is not None else None
+        # Token ids from the chunker can stand for a text only where tokenizing is word by word with words ending at
+        # every whitespace (WordPiece after BERT's pre-tokenizer and normaliser) and nothing is lowercased first.
+        from tokenizers import models, normalizers, pre_tokenizers
+
+        self.accepts_token_ids = bool(
+            self._frame and not self._lower and isinstance(self._tokenizer.model, models.WordPiece)
+            and isinstance(self._tokenizer.pre_tokenizer, pre_tokenizers.BertPreTokenizer)
+            and isinstance(self._tokenizer.normalizer, (normalizers.BertNormalizer, type(None))))
 
     def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Token states ``(batch, seq, dim)`` as float32 for int64 ``ids`` and ``mask`` of shape ``(batch, seq)``."""
@@ -44,33 +56,52 @@ class BatchedEmbedder:
         """One float32 vector per row, before normalisation (subclasses may pool where the states already are)."""
         return pool(self._hidden(ids, mask), mask, self._pooling)
 
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def embed(self, texts: Sequence[str], batch_size: int = 32, token_ids: Sequence | None = None) -> np.ndarray:
         """Embed ``texts``; return float32 ``(len(texts), dim)`` with L2-normalised rows, in the input order.
 
         Texts longer than ``max_tokens`` tokens are truncated. Rows are always normalised (the index compares by
-        inner product), whether or not the source model had a Normalize module.
+        inner product), whether or not the source model had a Normalize module. ``token_ids``, where given and
+        :attr:`accepts_token_ids`, are the texts' token ids without special tokens (None for a text to tokenize
+        here), from the tokenizer that chunked them: the indexer's way of tokenizing each passage only once.
         """
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of strings, not a single string")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         batch_size = max(1, int(batch_size))
+        known = token_ids if token_ids is not None and self.accepts_token_ids else [None] * len(texts)
         for start in range(0, len(texts), TOKENIZE_WINDOW):
-            window = [t.lower() if self._lower else t for t in texts[start:start + TOKENIZE_WINDOW]]
-            encodings = self._tokenizer.encode_batch(window)
+            seqs = [None if ids is None else self._framed(ids) for ids in known[start:start + TOKENIZE_WINDOW]]
+            todo = [i for i, seq in enumerate(seqs) if seq is None]
+            if todo:
+                window = [texts[start + i].lower() if self._lower else texts[start + i] for i in todo]
+                for i, encoding in zip(todo, self._tokenizer.encode_batch(window)):
+                    seqs[i] = encoding.ids
             # Sorting by length means each batch pads to a similar length, so little compute goes to padding.
-            order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+            order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
             for b in range(0, len(order), batch_size):
                 idx = order[b:b + batch_size]
-                out[[start + i for i in idx]] = self._embed_batch([encodings[i] for i in idx])
+                out[[start + i for i in idx]] = self._embed_batch([seqs[i] for i in idx])
         return out
 
-    def _embed_batch(self, encodings: list) -> np.ndarray:
-        length = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), length), self._pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), length), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
+    def tokenizes_as(self, texts: Sequence[str], token_ids: Sequence) -> bool:
+        """Whether ``token_ids`` would embed exactly as ``texts`` do (the indexer checks a sample before using ids)."""
+        if not self.accepts_token_ids:
+            return False
+        encodings = self._tokenizer.encode_batch([t.lower() if self._lower else t for t in texts])
+        return all(self._framed(ids) == e.ids for ids, e in zip(token_ids, encodings, strict=True))
+
+    def _framed(self, ids: Sequence[int]) -> list[int]:
+        """Special tokens around ``ids``, cut like the tokenizer's truncation so the whole fits ``max_tokens``."""
+        head, tail = self._frame
+        return [*head, *ids[: self.max_tokens - len(head) - len(tail)], *tail]
+
+    def _embed_batch(self, seqs: list) -> np.ndarray:
+        length = max(len(seq) for seq in seqs)
+        ids = np.full((len(seqs), length), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(seqs), length), dtype=np.int64)
+        for row, seq in enumerate(seqs):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1
         vectors = self._pooled(ids, mask)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)

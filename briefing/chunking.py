@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -66,28 +67,47 @@ def segments(doc: Document, is_boilerplate: Callable[[str], bool]) -> list[tuple
     return out
 
 
-def _pieces(doc: Document, segs: list[tuple[int, int]], tokens: Tokens, limit: int) -> list[list[tuple[int, int, int]]]:
-    """Per segment, its sentences as ``(start, end, n_tokens)``; a sentence over ``limit`` tokens is cut between words."""
+# A sentence (or a cut of an over-long one) as ``(start, end, n_tokens, ids)``; ``ids`` are its token ids when the
+# tokenizer gives them and the piece starts and ends between words, else None.
+Piece = tuple[int, int, int, "array | None"]
+
+# What BERT's normaliser turns into a space, so that a word ends there. Python's isspace() also admits \v, \f,
+# \x1c-\x1f and \x85, which the normaliser drops instead, joining the text on either side into one word.
+_SPACES = frozenset(" \t\n\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B))))
+
+
+def _is_gap(text: str) -> bool:
+    return bool(text) and all(ch in _SPACES for ch in text)
+
+
+def _pieces(doc: Document, segs: list[tuple[int, int]], tokens: Tokens, limit: int) -> list[list[Piece]]:
+    """Per segment, its sentences as pieces; a sentence over ``limit`` tokens is cut between words."""
+    per_seg = [sentences(doc.text, seg_lo, seg_hi) for seg_lo, seg_hi in segs]
+    texts = [doc.text[a:b] for sents in per_seg for a, b in sents]
+    # One tokenizer call for the whole document: the tokenizer spreads a batch over the CPU's cores.
+    encode = getattr(tokens, "encode", None)
+    encoded = iter(encode(texts) if encode is not None else [(toks, None) for toks in tokens.offsets(texts)])
     out = []
-    for seg_lo, seg_hi in segs:
-        sents = sentences(doc.text, seg_lo, seg_hi)
-        offs = tokens.offsets([doc.text[a:b] for a, b in sents])
-        pieces: list[tuple[int, int, int]] = []
-        for (a, b), toks in zip(sents, offs):
+    for sents in per_seg:
+        pieces: list[Piece] = []
+        for (a, b), (toks, ids) in zip(sents, encoded):
             if len(toks) <= limit:
-                pieces.append((a, b, len(toks)))
+                pieces.append((a, b, len(toks), None if ids is None else array("i", ids)))
                 continue
-            pieces.extend(_split_long(doc.text, a, toks, limit))
+            pieces.extend(_split_long(doc.text, a, toks, ids, limit))
         out.append(pieces)
     return out
 
 
-def _split_long(text: str, base: int, toks: list[tuple[int, int]], limit: int) -> list[tuple[int, int, int]]:
-    """Cut one over-long sentence into runs of at most ``limit`` tokens, preferring cuts before a whitespace."""
+def _split_long(text: str, base: int, toks: list[tuple[int, int]], ids: list[int] | None, limit: int) -> list[Piece]:
+    """Cut one over-long sentence into runs of at most ``limit`` tokens, preferring cuts before a whitespace. A run
+    next to a cut inside a word gets no ids: on its own, its edge word may tokenize differently."""
     out = []
     i = 0
+    clean_start = True
     while i < len(toks):
         j = min(i + limit, len(toks))
+        clean_end = True
         if j < len(toks):
             # back off to a token that starts a new word so no word is split across chunks
             k = j
@@ -95,16 +115,39 @@ def _split_long(text: str, base: int, toks: list[tuple[int, int]], limit: int) -
                 k -= 1
             if k > i + limit // 2:
                 j = k
+            clean_end = _is_gap(text[base + toks[j][0] - 1 : base + toks[j][0]])
         lo, hi = base + toks[i][0], base + toks[j - 1][1]
-        out.append((lo, hi, j - i))
+        out.append((lo, hi, j - i, array("i", ids[i:j]) if ids is not None and clean_start and clean_end else None))
+        clean_start = clean_end
         i = j
     return out
+
+
+def _joined_ids(text: str, pieces: list[Piece]) -> array | None:
+    """The token ids of ``text[first start:last end]`` from its pieces' ids, where joining them is the same as
+    tokenizing that text: every piece has ids and is separated from the previous one by spaces (no glued
+    sentences)."""
+    joined = array("i")
+    for n, (lo, hi, _, ids) in enumerate(pieces):
+        if ids is None or n and not _is_gap(text[pieces[n - 1][1] : lo]):
+            return None
+        joined.extend(ids)
+    return joined
 
 
 def chunk_document(doc: Document, tokens: Tokens, settings: ChunkSettings, is_boilerplate: Callable[[str], bool]) -> list[Chunk]:
     """Pack sentences into chunks of at most ``settings.max_tokens`` tokens, repeating up to ``overlap_tokens`` worth of
     trailing sentences at the start of the next chunk. Chunks never cross a boilerplate line."""
-    chunks: list[Chunk] = []
+    return [chunk for chunk, _ in chunk_with_ids(doc, tokens, settings, is_boilerplate)]
+
+
+def chunk_with_ids(doc: Document, tokens: Tokens, settings: ChunkSettings,
+                   is_boilerplate: Callable[[str], bool]) -> list[tuple[Chunk, array | None]]:
+    """:func:`chunk_document`, each chunk with the token ids of its text when ``tokens`` has ``encode`` (one
+    tokenizer pass then serves both chunking and embedding), else None, as also where they could differ from
+    tokenizing the chunk's text on its own (see :func:`_joined_ids`; meant for WordPiece tokenizers, whose words
+    end at every whitespace and punctuation mark)."""
+    out: list[tuple[Chunk, array | None]] = []
     for pieces in _pieces(doc, segments(doc, is_boilerplate), tokens, settings.max_tokens):
         i = 0
         while i < len(pieces):
@@ -113,8 +156,8 @@ def chunk_document(doc: Document, tokens: Tokens, settings: ChunkSettings, is_bo
                 total += pieces[j][2]
                 j += 1
             lo, hi = pieces[i][0], pieces[j - 1][1]
-            span = make_span(doc, lo, hi, after=chunks[-1].span if chunks else None)
-            chunks.append(Chunk(doc.id, len(chunks), doc.text[lo:hi], span))
+            span = make_span(doc, lo, hi, after=out[-1][0].span if out else None)
+            out.append((Chunk(doc.id, len(out), doc.text[lo:hi], span), _joined_ids(doc.text, pieces[i:j])))
             if j >= len(pieces):
                 break
             # step back over whole sentences for the overlap, but always move forward
@@ -123,4 +166,4 @@ def chunk_document(doc: Document, tokens: Tokens, settings: ChunkSettings, is_bo
                 back += pieces[k - 1][2]
                 k -= 1
             i = k
-    return chunks
+    return out

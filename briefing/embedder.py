@@ -97,7 +97,8 @@ def _dim(path: Path) -> int:
 
 
 class HFTokens:
-    """The model's own fast tokenizer (``tokenizer.json`` via ``tokenizers``: no torch), used to size chunks.
+    """The model's own fast tokenizer (``tokenizer.json`` via ``tokenizers``: no torch), used to size chunks; the
+    token ids of that one pass also go to the embedder (:meth:`encode`), so passages are not tokenized twice.
 
     The tokenizer holds every encoding of a call at once (ids, tokens, offsets, masks: a few hundred bytes a
     token), so it is never given much at a time: texts go to it in batches of about ``BATCH_CHARS`` characters, and
@@ -117,7 +118,11 @@ class HFTokens:
         self._tok.no_padding()
 
     def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        out: list[list[tuple[int, int]]] = [[] for _ in texts]
+        return [offsets for offsets, _ in self.encode(texts)]
+
+    def encode(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int]], list[int]]]:
+        """Per text, its tokens' character offsets and their ids (no special tokens), from one tokenizer pass."""
+        out: list[tuple[list[tuple[int, int]], list[int]]] = [([], []) for _ in texts]
         batch: list[tuple[int, int, str]] = []  # (which text, where the piece starts in it, the piece)
         size = 0
         for i, text in enumerate(texts):
@@ -131,10 +136,12 @@ class HFTokens:
             self._encode(batch, out)
         return out
 
-    def _encode(self, batch: list[tuple[int, int, str]], out: list[list[tuple[int, int]]]) -> None:
+    def _encode(self, batch: list[tuple[int, int, str]], out: list[tuple[list, list]]) -> None:
         encodings = self._tok.encode_batch([piece for _, _, piece in batch], add_special_tokens=False)
         for (i, base, _), e in zip(batch, encodings):
-            out[i].extend([(base + a, base + b) for a, b in e.offsets] if base else e.offsets)
+            offsets, ids = out[i]
+            offsets.extend([(base + a, base + b) for a, b in e.offsets] if base else e.offsets)
+            ids.extend(e.ids)
 
     def count(self, text: str) -> int:
         return len(self.offsets([text])[0])

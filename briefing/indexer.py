@@ -8,13 +8,14 @@ import json
 import os
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .chunking import ChunkSettings, Tokens, chunk_document
+from .chunking import ChunkSettings, Tokens, chunk_with_ids
 from .embedder import file_sha256
 from .errors import UsageError
 from .store import FileState, Store
@@ -45,12 +46,18 @@ TITLE_CHARS = 120  # about 25 model tokens: with a full passage still under the 
 
 def embed_text(doc: Document, chunk: Chunk) -> str:
     """The text given to the embedding model: the chunk, preceded by its article's title for context."""
+    title = embed_title(doc, chunk)
+    return f"{title}\n{chunk.text}" if title else chunk.text
+
+
+def embed_title(doc: Document, chunk: Chunk) -> str:
+    """The title line :func:`embed_text` puts before ``chunk`` ("" when the chunk already starts with it)."""
     title = " ".join(doc.title.split())
     if not title or chunk.text.startswith(title[:60]):
-        return chunk.text
+        return ""
     if len(title) > TITLE_CHARS:
         title = title[:TITLE_CHARS].rsplit(" ", 1)[0]
-    return f"{title}\n{chunk.text}"
+    return title
 
 
 def _under(path: str, roots: Sequence[str]) -> bool:
@@ -123,6 +130,7 @@ def build_index(
         duplicates: list[tuple[str, str]] = []
         touched_paths: set[str] = set()
         warm: threading.Thread | None = None
+        chunk_ids: dict[str, list] = {}  # per new document, its chunks' token ids from chunking (or None)
 
         for i, (path, skip) in enumerate(listed):
             progress("files", i, len(listed))
@@ -181,10 +189,12 @@ def build_index(
                     from .torch_embed import IMPORTS
 
                     warm = _import_in_background(*IMPORTS)
-                chunks = chunk_document(doc, tokens, settings, loaders.is_boilerplate)
-                if not chunks:
+                pairs = chunk_with_ids(doc, tokens, settings, loaders.is_boilerplate)
+                if not pairs:
                     skipped.append(Skipped(_where(doc), "no text left after removing page boilerplate"))
                     continue
+                chunks = [chunk for chunk, _ in pairs]
+                chunk_ids[doc.id] = [ids for _, ids in pairs]
                 new_docs[doc.id] = (doc, [(apath, record, doc.line)], chunks)
         progress("files", len(listed), len(listed))
 
@@ -202,13 +212,19 @@ def build_index(
             warm.join()
         if all_chunks:
             emb = embedder if embedder is not None else index_embedder(info, root, backend, int8)
-            parts = []
-            step = 256  # the embedders sort each call by length: a wider window pads less
-            for lo in range(0, len(all_chunks), step):
+            vectors = np.empty((len(all_chunks), dim), dtype="float32")
+            # Passages go to the model shortest first, so each batch holds passages of about one length and little
+            # of its compute goes to padding (9% of the tokens on news, against 12% when sorted 256 at a time).
+            order = sorted(range(len(all_chunks)), key=lambda i: len(embed_text(*all_chunks[i])))
+            token_ids = _passage_ids(emb, tokens, all_chunks,
+                                     [ids for doc, _, _ in new_docs.values() for ids in chunk_ids[doc.id]])
+            step = 256
+            for lo in range(0, len(order), step):
                 progress("chunks", lo, len(all_chunks))
-                parts.append(emb.embed([embed_text(d, c) for d, c in all_chunks[lo : lo + step]]))
+                part = order[lo : lo + step]
+                extra = {"token_ids": [token_ids(i) for i in part]} if token_ids else {}
+                vectors[part] = emb.embed([embed_text(*all_chunks[i]) for i in part], **extra)
             progress("chunks", len(all_chunks), len(all_chunks))
-            vectors = np.vstack(parts)
         gen = store.generation()
         if touched or removed or rebuild or not store.meta():
             batches, pos = [], 0
@@ -230,6 +246,29 @@ def build_index(
             documents_added=len(new_docs), chunks_added=len(all_chunks), embedded=len(all_chunks),
             duplicates=tuple(duplicates), skipped=tuple(skipped), seconds=time.perf_counter() - started,
             counts=store.counts(), generation=gen)
+
+
+def _passage_ids(emb, tokens: Tokens, all_chunks: list,
+                 chunk_ids: list) -> Callable[[int], Sequence[int] | None] | None:
+    """For passage ``i`` of ``all_chunks``, the token ids of its :func:`embed_text` (title ids, then the chunk's ids
+    from chunking), or None where the embedder must tokenize the text itself; None for all when the embedder
+    cannot take ids, or when they differ from its own tokenizing on a sample (a tokenizer that is not the model's)."""
+    if not getattr(emb, "accepts_token_ids", False) or not hasattr(tokens, "encode"):
+        return None
+    titles: dict[str, array] = {}
+
+    def ids(i: int) -> Sequence[int] | None:
+        doc, chunk = all_chunks[i]
+        own = chunk_ids[i]
+        title = embed_title(doc, chunk)
+        if own is None or not title:
+            return own
+        if title not in titles:
+            titles[title] = array("i", tokens.encode([title])[0][1])
+        return titles[title] + own
+
+    sample = [i for i in range(len(all_chunks)) if chunk_ids[i] is not None][:8]
+    return ids if emb.tokenizes_as([embed_text(*all_chunks[i]) for i in sample], [ids(i) for i in sample]) else None
 
 
 def _import_in_background(*modules: str) -> threading.Thread:

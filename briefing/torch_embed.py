@@ -37,7 +37,6 @@ class TorchEmbedder(BatchedEmbedder):
         self._pooling = str(meta["pooling"])
         self._lower = bool(meta.get("do_lower_case"))
         self.name = name + ("+bf16" if bf16 else "")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self._init_tokenizer(model_dir / "tokenizer.json")
         import torch
 

@@ -212,3 +212,64 @@ def test_chunk_settings_refuse_impossible_sizes(max_tokens, overlap):
     with pytest.raises(ValueError):
         ChunkSettings(max_tokens, overlap)
     assert ChunkSettings(100, 50).overlap_tokens == 50  # exactly half is allowed
+
+
+def test_chunk_ids_are_the_tokenizers_ids_for_the_passage(tokens):
+    """The indexer embeds passages from the token ids chunking already made. Wherever a chunk has ids they must be
+    exactly the tokenizer's ids for the chunk's text, whatever the text holds; where joining could differ (glued
+    sentences, control characters the normaliser drops, a word cut in two) the chunk has none."""
+    from briefing.batched import BatchedEmbedder
+    from briefing.chunking import chunk_with_ids
+
+    emb = BatchedEmbedder()
+    emb.max_tokens, emb._lower = 256, False
+    emb._init_tokenizer(resolve_model(None).path / "tokenizer.json")
+    assert emb.accepts_token_ids
+    tricky = ('He left."Next one" came in. ΟΔΟΣ ΣΑΣ, İstanbul, Élysée, naïve 中文字 🇺🇦 tab\there, '
+              "nbsp\u00a0here. Odd\x1cjoin and\x0bvertical and\u200bzero width. \u0301A mark starts this. "
+              + ",".join(map(str, range(300))) + ". " + "Plain words go on and on. " * 30 + "\n"
+              + ",".join(["qx\x1czy"] * 120) + ".\n")  # \x1c: a space to Python, dropped by the normaliser
+    texts = [p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))] + [tricky * 2]
+    settings = ChunkSettings(max_tokens=60)
+    reused = fallback = 0
+    for text in texts:
+        doc = _doc("Headline\n" + text, body_start=9)
+        pairs = chunk_with_ids(doc, tokens, settings, _no_chrome)
+        assert [c for c, _ in pairs] == chunk_document(doc, tokens, settings, _no_chrome)
+        for chunk, ids in pairs:
+            if ids is None:
+                fallback += 1
+                continue
+            reused += 1
+            assert emb._framed(ids) == emb._tokenizer.encode(chunk.text).ids, chunk.text
+    assert reused >= 100 and fallback >= 4  # most chunks reuse ids; the tricky ones do not
+
+
+def test_token_ids_are_framed_and_cut_like_the_tokenizer(tokens):
+    """Ids given to the embedder get the model's special tokens and are cut to its window as tokenizing would."""
+    from briefing.batched import BatchedEmbedder
+
+    emb = BatchedEmbedder()
+    emb.max_tokens, emb._lower = 256, False
+    emb._init_tokenizer(resolve_model(None).path / "tokenizer.json")
+    text = "Macron announced a working group. " * 60  # about 420 tokens
+    ids = tokens.encode([text])[0][1]
+    assert len(ids) > 256 and emb._framed(ids) == emb._tokenizer.encode(text).ids
+    assert emb.tokenizes_as([text], [ids]) and not emb.tokenizes_as([text], [ids[1:]])
+    emb._lower = True  # a model that lowercases before tokenizing: its ids must come from its own tokenizing
+    emb._init_tokenizer(resolve_model(None).path / "tokenizer.json")
+    assert not emb.accepts_token_ids and not emb.tokenizes_as([text], [ids])
+
+
+def test_ids_join_only_across_spaces():
+    """Pieces' ids are joined only across characters the tokenizer treats as spaces."""
+    from array import array
+
+    from briefing.chunking import _joined_ids
+
+    text = "Alpha beta\x0bgamma delta"
+    a, b = (0, 10, 2, array("i", [1, 2])), (11, 16, 1, array("i", [3]))
+    assert list(_joined_ids("Alpha beta gamma", [a, b])) == [1, 2, 3]
+    assert _joined_ids(text, [a, b]) is None  # \v is dropped: "betagamma" is one word
+    assert _joined_ids("Alpha betagamma", [a, (10, 15, 1, array("i", [3]))]) is None  # glued
+    assert _joined_ids("Alpha beta gamma", [a, (11, 16, 1, None)]) is None

@@ -41,6 +41,16 @@ def test_help_is_instant_and_imports_nothing_heavy():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+def test_console_script_keeps_main_s_output_and_exit_codes():
+    """The `briefing` script (cli.run) freezes the garbage collector on the way out; what it prints and its exit
+    codes are main's, for success and for a usage error."""
+    code = "import sys; from briefing.cli import run; sys.argv[0] = 'briefing'; run()"
+    ok = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-c", code, "search", "--bogus"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("Usage: briefing")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == ["error: No such option '--bogus'."]
+
+
 def test_search_ranks_the_macron_article_first(seed_index):
     code, out, err = run(["search", "what did Macron announce", "--index", str(seed_index), "--json"])
     assert code == 0, err

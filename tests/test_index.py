@@ -125,6 +125,33 @@ def test_check_reports_each_passage_that_no_longer_matches_its_document(tmp_path
         for cid in sorted((third[2], first[-1], first[3]))]
 
 
+def test_each_passage_keeps_its_own_vector(tmp_path):
+    """Passages are embedded shortest first, not in file order; every stored vector must still be the one of its
+    own passage (title included), across more passages than one embedding call takes."""
+    from types import SimpleNamespace
+
+    from briefing.indexer import embed_text
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    for i in range(60):
+        sentences = []
+        for j in range(3 + i % 7):
+            words = " ".join(f"w{i}x{j}y{k}" for k in range(1 + (i * j) % 9))
+            sentences.append(f"Sentence {j} of story {i} says {words}.")
+        write(docs, f"{i:02d}.txt", " ".join(sentences))
+    build(docs, index, settings=ChunkSettings(max_tokens=20, overlap_tokens=0))
+    store = Store.open(index)
+    rows = store.con.execute(
+        "SELECT c.id, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id").fetchall()
+    assert len(rows) > 256
+    ids, vecs = store.vectors()
+    stored = dict(zip(ids.tolist(), vecs))
+    fake = FakeEmbedder(dim=32)
+    for cid, text, title in rows:
+        want = fake.embed([embed_text(SimpleNamespace(title=title), SimpleNamespace(text=text))])[0]
+        assert np.allclose(stored[cid], want, atol=1e-6), text
+
+
 def test_faiss_and_sqlite_round_trip(tmp_path):
     docs, index = tmp_path / "docs", tmp_path / "index"
     for i in range(5):

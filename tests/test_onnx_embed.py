@@ -363,3 +363,34 @@ def test_bf16_cpu_detection(cpuinfo, expected):
 
     assert bf16_ok(cpuinfo) is expected
     assert isinstance(cpu_supports_bf16(), bool)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "bf16"])
+def test_passages_embedded_from_chunk_ids_equal_embedding_their_text(backend, tmp_path, monkeypatch):
+    """The indexer embeds passages from the token ids chunking made instead of tokenizing again: the stored vectors
+    are bit for bit those of tokenizing the passage texts (real model, both float backends)."""
+    import shutil
+
+    from briefing import indexer
+    from briefing.store import Store
+    from briefing.torch_embed import cpu_supports_bf16
+    from conftest import ARTICLES
+
+    if backend == "bf16" and not cpu_supports_bf16():
+        pytest.skip("no AMX-BF16 on this CPU")
+    shutil.copytree(ARTICLES, tmp_path / "articles")
+    used = []
+    real = indexer._passage_ids
+
+    def spy(emb, tokens, all_chunks, chunk_ids):
+        found = real(emb, tokens, all_chunks, chunk_ids)
+        used.append(0 if found is None else sum(found(i) is not None for i in range(len(all_chunks))))
+        return found
+
+    monkeypatch.setattr(indexer, "_passage_ids", spy)
+    indexer.build_index([tmp_path / "articles"], tmp_path / "from-ids", backend=backend, quantize="no")
+    monkeypatch.setattr(indexer, "_passage_ids", lambda *args: None)
+    indexer.build_index([tmp_path / "articles"], tmp_path / "from-text", backend=backend, quantize="no")
+    from_ids, from_text = (Store.open(tmp_path / name).vectors() for name in ("from-ids", "from-text"))
+    assert used and used[0] >= 20  # most of the 27 passages went in as ids
+    assert np.array_equal(from_ids[0], from_text[0]) and np.array_equal(from_ids[1], from_text[1])

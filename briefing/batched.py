@@ -66,6 +66,8 @@ class BatchedEmbedder:
         """
         if isinstance(texts, str):
             raise TypeError("embed() takes a sequence of strings, not a single string")
+        if token_ids is not None and len(token_ids) != len(texts):
+            raise ValueError(f"{len(token_ids)} token id lists for {len(texts)} texts")
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         batch_size = max(1, int(batch_size))
         known = token_ids if token_ids is not None and self.accepts_token_ids else [None] * len(texts)

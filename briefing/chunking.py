@@ -12,7 +12,9 @@ from .types import Chunk, Document
 
 
 class Tokens(Protocol):
-    """Tokenises texts into character offsets, one ``(start, end)`` per model token (no special tokens)."""
+    """Tokenises texts into character offsets, one ``(start, end)`` per model token (no special tokens). A tokenizer
+    that also has ``encode(texts)``, giving ``(offsets, ids)`` per text from the same pass (``HFTokens``), lets
+    :func:`chunk_with_ids` hand each chunk's token ids on to the embedder."""
 
     def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]: ...
 

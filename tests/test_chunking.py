@@ -256,6 +256,8 @@ def test_token_ids_are_framed_and_cut_like_the_tokenizer(tokens):
     ids = tokens.encode([text])[0][1]
     assert len(ids) > 256 and emb._framed(ids) == emb._tokenizer.encode(text).ids
     assert emb.tokenizes_as([text], [ids]) and not emb.tokenizes_as([text], [ids[1:]])
+    with pytest.raises(ValueError):
+        emb.embed([text, text], token_ids=[ids])  # one id list short: an error, not rows left unwritten
     emb._lower = True  # a model that lowercases before tokenizing: its ids must come from its own tokenizing
     emb._init_tokenizer(resolve_model(None).path / "tokenizer.json")
     assert not emb.accepts_token_ids and not emb.tokenizes_as([text], [ids])

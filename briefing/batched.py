@@ -74,10 +74,8 @@ class BatchedEmbedder:
         for start in range(0, len(texts), TOKENIZE_WINDOW):
             seqs = [None if ids is None else self._framed(ids) for ids in known[start:start + TOKENIZE_WINDOW]]
             todo = [i for i, seq in enumerate(seqs) if seq is None]
-            if todo:
-                window = [texts[start + i].lower() if self._lower else texts[start + i] for i in todo]
-                for i, encoding in zip(todo, self._tokenizer.encode_batch(window)):
-                    seqs[i] = encoding.ids
+            for i, ids in zip(todo, self._token_ids([texts[start + i] for i in todo])):
+                seqs[i] = ids
             # Sorting by length means each batch pads to a similar length, so little compute goes to padding.
             order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
             for b in range(0, len(order), batch_size):
@@ -89,8 +87,14 @@ class BatchedEmbedder:
         """Whether ``token_ids`` would embed exactly as ``texts`` do (the indexer checks a sample before using ids)."""
         if not self.accepts_token_ids:
             return False
+        return all(self._framed(ids) == own for ids, own in zip(token_ids, self._token_ids(texts), strict=True))
+
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """The model's input ids for ``texts``, special tokens included, truncated to ``max_tokens``."""
+        if not texts:
+            return []
         encodings = self._tokenizer.encode_batch([t.lower() if self._lower else t for t in texts])
-        return all(self._framed(ids) == e.ids for ids, e in zip(token_ids, encodings, strict=True))
+        return [e.ids for e in encodings]
 
     def _framed(self, ids: Sequence[int]) -> list[int]:
         """Special tokens around ``ids``, cut like the tokenizer's truncation so the whole fits ``max_tokens``."""

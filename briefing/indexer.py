@@ -18,6 +18,7 @@ import numpy as np
 from .chunking import ChunkSettings, Tokens, chunk_with_ids
 from .embedder import file_sha256
 from .errors import UsageError
+from .malloc import kept_freed_memory
 from .store import FileState, Store
 from .types import Chunk, Document, Skipped
 
@@ -219,11 +220,12 @@ def build_index(
             token_ids = _passage_ids(emb, tokens, all_chunks,
                                      [ids for doc, _, _ in new_docs.values() for ids in chunk_ids[doc.id]])
             step = 256
-            for lo in range(0, len(order), step):
-                progress("chunks", lo, len(all_chunks))
-                part = order[lo : lo + step]
-                extra = {"token_ids": [token_ids(i) for i in part]} if token_ids else {}
-                vectors[part] = emb.embed([embed_text(*all_chunks[i]) for i in part], **extra)
+            with kept_freed_memory():  # no page faults for each batch's activations (5% of a torch build)
+                for lo in range(0, len(order), step):
+                    progress("chunks", lo, len(all_chunks))
+                    part = order[lo : lo + step]
+                    extra = {"token_ids": [token_ids(i) for i in part]} if token_ids else {}
+                    vectors[part] = emb.embed([embed_text(*all_chunks[i]) for i in part], **extra)
             progress("chunks", len(all_chunks), len(all_chunks))
         gen = store.generation()
         if touched or removed or rebuild or not store.meta():

@@ -110,12 +110,57 @@ def _default_name(model_dir: Path) -> str:
     return model_dir.parent.name if name in {"model", "models", ""} else name
 
 
-def _torch_export(model_dir: Path, onnx_path: Path) -> list[str]:
-    """Trace the transformer with the TorchScript exporter and write ``onnx_path``; return the graph's input names.
+def _export_graph(model_dir: Path, onnx_path: Path) -> list[str]:
+    """Write the transformer of ``model_dir`` as an ONNX graph to ``onnx_path``; return the graph's input names.
 
-    Also checks the graph against torch at shapes other than the traced ones, so a trace that baked in a shape
-    fails here rather than producing wrong vectors later.
-    """
+    A plain BERT (all-MiniLM-L6-v2 among them) is written out from its weights by :mod:`~briefing.onnx_graph` in
+    about a second; other architectures are traced through transformers by torch's exporter (6-8 s, most of it
+    imports). Either way the graph is then checked against torch at shapes of its own, so a graph that baked in a
+    shape, or got a layer wrong, fails here rather than producing wrong vectors later."""
+    from .onnx_graph import plain_bert
+
+    config = plain_bert(model_dir)
+    return _torch_export(model_dir, onnx_path) if config is None else _bert_export(model_dir, onnx_path, config)
+
+
+def _bert_export(model_dir: Path, onnx_path: Path, config: dict[str, Any]) -> list[str]:
+    import onnx
+    import torch
+
+    from .onnx_graph import INPUTS, bert_graph
+    from .torch_embed import BertEncoder
+
+    try:
+        onnx.save(bert_graph(model_dir, config), str(onnx_path))
+        encoder = BertEncoder.load(model_dir, torch.float32)
+    except KeyError as exc:
+        raise ModelError(f"{model_dir / 'model.safetensors'} has no tensor {exc}") from exc
+    check = _dummy(3, 11, len(INPUTS))
+    with torch.inference_mode():
+        expected = encoder(*check).numpy()
+    _verify(onnx_path, INPUTS, check, expected, model_dir)
+    return INPUTS
+
+
+def _dummy(batch: int, seq: int, inputs: int) -> tuple:
+    """Model inputs for checking an export: random ids, a mask with one half-padded row, zero token types."""
+    import torch
+
+    ids = torch.randint(1000, 2000, (batch, seq), dtype=torch.long, generator=torch.Generator().manual_seed(seq))
+    mask = torch.ones_like(ids)
+    mask[-1, seq // 2:] = 0  # a padded row, so the mask really flows through the graph
+    return (ids, mask, torch.zeros_like(ids))[:inputs]
+
+
+def _verify(onnx_path: Path, names: list[str], inputs: tuple, expected: np.ndarray, model_dir: Path) -> None:
+    """Raise :class:`ModelError` unless the graph at ``onnx_path`` gives ``expected`` for ``inputs``."""
+    got = _ort_session(onnx_path, threads=None).run(None, {n: t.numpy() for n, t in zip(names, inputs)})[0]
+    if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-3:
+        raise ModelError(f"ONNX export of {model_dir} does not reproduce the torch model; report this model")
+
+
+def _torch_export(model_dir: Path, onnx_path: Path) -> list[str]:
+    """Trace the transformer with the TorchScript exporter and write ``onnx_path`` (see :func:`_export_graph`)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModel
@@ -138,12 +183,6 @@ def _torch_export(model_dir: Path, onnx_path: Path) -> list[str]:
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
             return self.inner(**dict(zip(names, args))).last_hidden_state
 
-    def dummy(batch: int, seq: int) -> tuple[torch.Tensor, ...]:
-        ids = torch.randint(1000, 2000, (batch, seq), dtype=torch.long, generator=torch.Generator().manual_seed(seq))
-        mask = torch.ones_like(ids)
-        mask[-1, seq // 2:] = 0  # a padded row, so the mask really flows through the traced graph
-        return (ids, mask, torch.zeros_like(ids))[: len(names)]
-
     # A fresh Module is in training mode, and the exporter restores the wrapper's mode recursively afterwards,
     # which would switch dropout on in the model used for the check below.
     wrapper = LastHidden(model).eval()
@@ -153,14 +192,12 @@ def _torch_export(model_dir: Path, onnx_path: Path) -> list[str]:
         warnings.simplefilter("ignore")
         # dynamo=False selects the TorchScript exporter: it needs only the `onnx` package (the dynamo exporter
         # also needs onnxscript) and exports this model in ~2 s.
-        torch.onnx.export(wrapper, dummy(2, 16), str(onnx_path), input_names=names,
+        torch.onnx.export(wrapper, _dummy(2, 16, len(names)), str(onnx_path), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
 
-        check = dummy(3, 11)
+        check = _dummy(3, 11, len(names))
         expected = wrapper(*check).numpy()
-    got = _ort_session(onnx_path, threads=None).run(None, {n: t.numpy() for n, t in zip(names, check)})[0]
-    if got.shape != expected.shape or float(np.abs(got - expected).max()) > 1e-3:
-        raise ModelError(f"ONNX export of {model_dir} does not reproduce the torch model; report this model")
+    _verify(onnx_path, names, check, expected, model_dir)
     return names
 
 
@@ -208,13 +245,13 @@ def export_onnx(model_dir: Path, out_dir: Path, *, quantize: bool = False, name:
     (pooling, max_seq_length, normalize, dim, sha256 of the source weights, quantized flag, name, and ``files``:
     the size and sha256 of each file beside it); with ``quantize=True`` also ``model_int8.onnx``. Everything is
     built in a temporary sibling directory that is renamed into place, so ``out_dir`` is either absent, the previous
-    export, or complete. An existing ``out_dir`` is replaced. Needs torch, transformers and onnx (imported here
-    only); raises :class:`ModelError`.
+    export, or complete. An existing ``out_dir`` is replaced. Needs onnx and torch, and transformers for models other
+    than plain BERT (imported here only); raises :class:`ModelError`.
     """
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     meta = {"version": META_VERSION, "name": name or _default_name(model_dir), **describe_model(model_dir)}
     with _staged(out_dir) as tmp:
-        meta["inputs"] = _torch_export(model_dir, tmp / MODEL_FILE)
+        meta["inputs"] = _export_graph(model_dir, tmp / MODEL_FILE)
         if quantize:
             _quantize(tmp / MODEL_FILE, tmp / MODEL_INT8_FILE)
         meta["quantized"] = bool(quantize)

@@ -13,7 +13,6 @@ load through transformers.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 
 from .batched import BatchedEmbedder
 from .errors import ModelError
+from .onnx_graph import plain_bert
 
 
 class TorchEmbedder(BatchedEmbedder):
@@ -115,14 +115,12 @@ class BertEncoder:
     @classmethod
     def load(cls, model_dir: Path, dtype) -> "BertEncoder | None":
         """The encoder of ``model_dir`` if it is a plain BERT with safetensors weights, else None."""
-        config_file, weights_file = Path(model_dir) / "config.json", Path(model_dir) / "model.safetensors"
-        if not (config_file.is_file() and weights_file.is_file()):
-            return None
-        config = json.loads(config_file.read_text(encoding="utf-8"))
-        if (config.get("model_type") != "bert" or config.get("hidden_act") != "gelu"
-                or config.get("position_embedding_type", "absolute") != "absolute"):
+        config = plain_bert(model_dir)
+        if config is None:
             return None
         from safetensors.torch import load_file
+
+        weights_file = Path(model_dir) / "model.safetensors"
 
         weights = {k.removeprefix("bert."): v for k, v in load_file(str(weights_file)).items()}
         try:

@@ -56,7 +56,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def exports(monkeypatch, entry) -> list[Path]:
-    """Where export_onnx was asked to write, in order. The torch trace copies the real graph from ``entry``."""
+    """Where export_onnx was asked to write, in order. The graph export copies the real graph from ``entry``."""
     calls: list[Path] = []
     real = onnx_embed.export_onnx
 
@@ -69,7 +69,7 @@ def exports(monkeypatch, entry) -> list[Path]:
         return read_meta(entry)["inputs"]
 
     monkeypatch.setattr(onnx_embed, "export_onnx", counting)
-    monkeypatch.setattr(onnx_embed, "_torch_export", trace)
+    monkeypatch.setattr(onnx_embed, "_export_graph", trace)
     return calls
 
 

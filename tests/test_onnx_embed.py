@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -173,8 +174,39 @@ def _failing_export(model_dir, onnx_path):
     raise RuntimeError("killed midway")
 
 
+def test_written_out_graph_equals_the_traced_model(model_dir, tmp_path):
+    """The graph onnx_graph writes from the weights gives the hidden states of the graph torch's exporter traces
+    through transformers' BertModel, with padding in the batch, at sequence lengths of their own."""
+    written, traced = tmp_path / "written.onnx", tmp_path / "traced.onnx"
+    assert onnx_embed._export_graph(model_dir, written) == ["input_ids", "attention_mask"]
+    names = onnx_embed._torch_export(model_dir, traced)
+    gen = np.random.default_rng(3)
+    for batch, seq in ((1, 1), (4, 57), (2, 256)):
+        ids = gen.integers(1000, 30000, (batch, seq), dtype=np.int64)
+        mask = np.ones_like(ids)
+        mask[-1, seq // 3 + 1:] = 0
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        got = onnx_embed._ort_session(written, threads=1).run(None, {n: feeds[n] for n in feeds if n != "token_type_ids"})
+        want = onnx_embed._ort_session(traced, threads=1).run(None, {n: feeds[n] for n in names})
+        real = mask.astype(bool)
+        assert np.abs(got[0][real] - want[0][real]).max() < 1e-4
+
+
+def test_only_plain_bert_is_written_out(model_dir, tmp_path, monkeypatch):
+    """Other architectures go to torch's exporter instead of being written out wrongly."""
+    traced = []
+    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: traced.append(model_dir) or ["x"])
+    for change in ({"model_type": "mpnet"}, {"hidden_act": "gelu_new"}, {"position_embedding_type": "relative_key"}):
+        other = tmp_path / next(iter(change.values()))
+        shutil.copytree(model_dir, other)
+        config = json.loads((model_dir / "config.json").read_text())
+        (other / "config.json").write_text(json.dumps({**config, **change}))
+        assert onnx_embed._export_graph(other, tmp_path / "graph.onnx") == ["x"]
+    assert traced == [tmp_path / "mpnet", tmp_path / "gelu_new", tmp_path / "relative_key"]
+
+
 def test_failed_export_leaves_no_out_dir(model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(onnx_embed, "_torch_export", _failing_export)
+    monkeypatch.setattr(onnx_embed, "_export_graph", _failing_export)
     out = tmp_path / "export"
     with pytest.raises(RuntimeError, match="killed midway"):
         export_onnx(model_dir, out)
@@ -188,7 +220,7 @@ def test_failed_reexport_keeps_previous_export(model_dir, exported, tmp_path, mo
     for item in ("onnx.json", "tokenizer.json"):
         (out / item).write_bytes((exported / item).read_bytes())
     monkeypatch.setattr(onnx_embed, "_write_meta", lambda path, meta: (_ for _ in ()).throw(OSError("disk full")))
-    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    monkeypatch.setattr(onnx_embed, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
     with pytest.raises(OSError, match="disk full"):
         export_onnx(model_dir, out)
     assert sorted(p.name for p in out.iterdir()) == ["onnx.json", "tokenizer.json"]
@@ -199,7 +231,7 @@ def test_successful_reexport_replaces_previous(model_dir, tmp_path, monkeypatch)
     out = tmp_path / "export"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    monkeypatch.setattr(onnx_embed, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
     export_onnx(model_dir, out)
     assert sorted(p.name for p in out.iterdir()) == ["model.onnx", "onnx.json", "tokenizer.json"]
     assert list(tmp_path.iterdir()) == [out]

@@ -216,8 +216,9 @@ def build_index(
             vectors = np.empty((len(all_chunks), dim), dtype="float32")
             # Passages go to the model shortest first, so each batch holds passages of about one length and little
             # of its compute goes to padding (9% of the tokens on news, against 12% when sorted 256 at a time).
-            order = sorted(range(len(all_chunks)), key=lambda i: len(embed_text(*all_chunks[i])))
-            token_ids = _passage_ids(emb, tokens, all_chunks,
+            texts = [embed_text(doc, chunk) for doc, chunk in all_chunks]
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            token_ids = _passage_ids(emb, tokens, all_chunks, texts,
                                      [ids for doc, _, _ in new_docs.values() for ids in chunk_ids[doc.id]])
             step = 256
             with kept_freed_memory():  # no page faults for each batch's activations (5% of a torch build)
@@ -225,7 +226,7 @@ def build_index(
                     progress("chunks", lo, len(all_chunks))
                     part = order[lo : lo + step]
                     extra = {"token_ids": [token_ids(i) for i in part]} if token_ids else {}
-                    vectors[part] = emb.embed([embed_text(*all_chunks[i]) for i in part], **extra)
+                    vectors[part] = emb.embed([texts[i] for i in part], **extra)
             progress("chunks", len(all_chunks), len(all_chunks))
         gen = store.generation()
         if touched or removed or rebuild or not store.meta():
@@ -250,10 +251,10 @@ def build_index(
             counts=store.counts(), generation=gen)
 
 
-def _passage_ids(emb, tokens: Tokens, all_chunks: list,
+def _passage_ids(emb, tokens: Tokens, all_chunks: list, texts: list[str],
                  chunk_ids: list) -> Callable[[int], Sequence[int] | None] | None:
-    """For passage ``i`` of ``all_chunks``, the token ids of its :func:`embed_text` (title ids, then the chunk's ids
-    from chunking), or None where the embedder must tokenize the text itself; None for all when the embedder
+    """For passage ``i`` of ``all_chunks``, the token ids of its :func:`embed_text` ``texts[i]`` (title ids, then the
+    chunk's ids from chunking), or None where the embedder must tokenize the text itself; None for all when the embedder
     cannot take ids, or when they differ from its own tokenizing on a sample (a tokenizer that is not the model's)."""
     if not getattr(emb, "accepts_token_ids", False) or not hasattr(tokens, "encode"):
         return None
@@ -270,7 +271,7 @@ def _passage_ids(emb, tokens: Tokens, all_chunks: list,
         return titles[title] + own
 
     sample = [i for i in range(len(all_chunks)) if chunk_ids[i] is not None][:8]
-    return ids if emb.tokenizes_as([embed_text(*all_chunks[i]) for i in sample], [ids(i) for i in sample]) else None
+    return ids if emb.tokenizes_as([texts[i] for i in sample], [ids(i) for i in sample]) else None
 
 
 def _import_in_background(*modules: str) -> threading.Thread:

@@ -127,14 +127,15 @@ def _bert_export(model_dir: Path, onnx_path: Path, config: dict[str, Any]) -> li
     import onnx
     import torch
 
-    from .onnx_graph import INPUTS, bert_graph
+    from .onnx_graph import INPUTS, bert_graph, bert_weights
     from .torch_embed import BertEncoder
 
+    weights = bert_weights(model_dir)
     try:
-        onnx.save(bert_graph(model_dir, config), str(onnx_path))
-        encoder = BertEncoder.load(model_dir, torch.float32)
+        onnx.save(bert_graph(config, weights), str(onnx_path))
     except KeyError as exc:
         raise ModelError(f"{model_dir / 'model.safetensors'} has no tensor {exc}") from exc
+    encoder = BertEncoder.load(model_dir, torch.float32, weights)
     check = _dummy(3, 11, len(INPUTS))
     with torch.inference_mode():
         expected = encoder(*check).numpy()

@@ -36,13 +36,19 @@ def plain_bert(model_dir: Path) -> dict[str, Any] | None:
     return config
 
 
-def bert_graph(model_dir: Path, config: dict[str, Any]):
-    """The ``onnx.ModelProto`` of the plain BERT in ``model_dir`` (see :func:`plain_bert`). Raises KeyError for a
-    missing tensor."""
-    from onnx import TensorProto, helper, numpy_helper
+def bert_weights(model_dir: Path) -> dict[str, np.ndarray]:
+    """The tensors of a plain BERT's ``model.safetensors`` as numpy arrays, named without the ``bert.`` prefix that
+    some checkpoints carry (read once, for both :func:`bert_graph` and ``torch_embed.BertEncoder``)."""
     from safetensors.numpy import load_file
 
-    w = {k.removeprefix("bert."): v for k, v in load_file(str(Path(model_dir) / "model.safetensors")).items()}
+    return {k.removeprefix("bert."): v for k, v in load_file(str(Path(model_dir) / "model.safetensors")).items()}
+
+
+def bert_graph(config: dict[str, Any], w: dict[str, np.ndarray]):
+    """The ``onnx.ModelProto`` of the plain BERT with ``config`` (see :func:`plain_bert`) and weights ``w``
+    (:func:`bert_weights`). Raises KeyError for a missing tensor."""
+    from onnx import TensorProto, helper, numpy_helper
+
     hidden, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
     eps = float(config.get("layer_norm_eps", 1e-12))
     nodes: list = []

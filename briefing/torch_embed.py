@@ -20,7 +20,7 @@ import numpy as np
 
 from .batched import BatchedEmbedder
 from .errors import ModelError
-from .onnx_graph import plain_bert
+from .onnx_graph import bert_weights, plain_bert
 
 
 class TorchEmbedder(BatchedEmbedder):
@@ -69,7 +69,7 @@ class TorchEmbedder(BatchedEmbedder):
 
 
 # What the bf16 backend imports (the indexer starts these early, on a thread, while it chunks).
-IMPORTS = ("torch", "safetensors.torch")
+IMPORTS = ("torch", "safetensors.numpy")
 
 # Batches are padded (and the padding masked) to a multiple of this many tokens: torch's CPU flash attention is up
 # to twice as fast on such lengths (250 tokens: 48 ms, 256: 29 ms for 32 passages here), which outweighs the extra
@@ -113,20 +113,19 @@ class BertEncoder:
             })
 
     @classmethod
-    def load(cls, model_dir: Path, dtype) -> "BertEncoder | None":
-        """The encoder of ``model_dir`` if it is a plain BERT with safetensors weights, else None."""
+    def load(cls, model_dir: Path, dtype, weights: dict | None = None) -> "BertEncoder | None":
+        """The encoder of ``model_dir`` if it is a plain BERT with safetensors weights, else None. ``weights`` are
+        its tensors as :func:`~briefing.onnx_graph.bert_weights` gives them, when the caller has read them already."""
         config = plain_bert(model_dir)
         if config is None:
             return None
-        from safetensors.torch import load_file
+        import torch
 
-        weights_file = Path(model_dir) / "model.safetensors"
-
-        weights = {k.removeprefix("bert."): v for k, v in load_file(str(weights_file)).items()}
+        arrays = bert_weights(model_dir) if weights is None else weights
         try:
-            return cls(config, weights, dtype)
+            return cls(config, {k: torch.from_numpy(v) for k, v in arrays.items()}, dtype)
         except KeyError as exc:
-            raise ModelError(f"{weights_file} has no tensor {exc}") from exc
+            raise ModelError(f"{Path(model_dir) / 'model.safetensors'} has no tensor {exc}") from exc
 
     def __call__(self, ids, mask):
         import torch.nn.functional as F

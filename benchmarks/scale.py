@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-from briefing import vectors  # noqa: E402
+from briefing.store import vectors  # noqa: E402
 
 
 def synthetic(n: int, dim: int = 384, centres: int = 2000, seed: int = 0) -> np.ndarray:

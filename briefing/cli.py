@@ -11,9 +11,10 @@ from pathlib import Path
 
 import click
 
-from . import config
-from .errors import BriefingError, UsageError
-from .options import (chat_model_option, check_window, index_option, llm_option, max_context_option, strict_option,
+from briefing import config
+from briefing.embed.select import BACKENDS
+from briefing.errors import BriefingError, UsageError
+from briefing.options import (chat_model_option, check_window, index_option, llm_option, max_context_option, strict_option,
                       window_options)
 
 
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         # an index file damaged past its first pages fails only when a query reaches the bad page
         if config.debug():
             raise
-        from .store import db_error
+        from briefing.store.sqlite import db_error
 
         _err(str(db_error(exc)))
         sys.exit(1)
@@ -98,18 +99,18 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @index_option
-@click.option("--model", envvar="BRIEFING_EMBED_MODEL", default=None,
+@click.option("--model", envvar=config.ENV_EMBED_MODEL, default=None,
               help="Local sentence-transformers model directory [env BRIEFING_EMBED_MODEL; default all-MiniLM-L6-v2].")
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it again from scratch.")
-@click.option("--max-file-mb", type=click.FloatRange(min=0.001), envvar="BRIEFING_MAX_FILE_MB",
+@click.option("--max-file-mb", type=click.FloatRange(min=0.001), envvar=config.ENV_MAX_FILE_MB,
               default=config.DEFAULT_MAX_FILE_MB, show_default=True,
               help="Skip files larger than this [env BRIEFING_MAX_FILE_MB].")
-@click.option("--backend", type=click.Choice(["auto", "onnx", "bf16", "torch"]), envvar="BRIEFING_BACKEND",
+@click.option("--backend", type=click.Choice(list(BACKENDS)), envvar=config.ENV_BACKEND,
               default="auto", show_default=True,
               help="What embeds the passages: ONNX Runtime (the model's export in the index), torch in bfloat16 "
                    "(fast on CPUs with AMX), or sentence-transformers; auto: bf16 with AMX, else onnx "
                    "[env BRIEFING_BACKEND].")
-@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar="BRIEFING_INT8",
+@click.option("--int8", "quantize", type=click.Choice(["auto", "yes", "no"]), envvar=config.ENV_INT8,
               default="auto", show_default=True,
               help="Dynamic int8 ONNX model for a new index, about 2x faster to build (auto: when the CPU has the "
                    "VNNI or dot-product instructions that make it fast and exact; no: fp32) [env BRIEFING_INT8].")
@@ -123,9 +124,9 @@ def cli() -> None:
 def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chunk_tokens, overlap_tokens, quiet,
           as_json):
     """Index files and folders of articles (txt, md, html, pdf, jsonl/json), incrementally."""
-    from .chunking import ChunkSettings
-    from .indexer import build_index
-    from .output import index_summary, progress_bar
+    from briefing.ingest.chunking import ChunkSettings
+    from briefing.ingest.indexer import build_index
+    from briefing.output import index_summary, progress_bar
 
     settings = None
     if chunk_tokens is not None or overlap_tokens is not None:
@@ -156,9 +157,9 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chu
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
 def search(question, index_path, k, since, until, per_doc, batch, as_json):
     """Find the passages that best match QUESTION (hybrid dense + keyword search)."""
-    from .output import hits_json, hits_text
-    from .retrieve import SearchSettings
-    from .session import Session
+    from briefing.answer.render import hits_json, hits_text
+    from briefing.answer.retrieve import SearchSettings
+    from briefing.answer.session import Session
 
     questions = [q.strip() for q in batch if q.strip()] if batch else [question or ""]
     if batch and question:
@@ -179,16 +180,16 @@ def search(question, index_path, k, since, until, per_doc, batch, as_json):
 @click.option("--check", is_flag=True, help="Also verify the index: FAISS ids and SQLite rows agree, spans match.")
 def status(index_path, as_json, check):
     """Show what the index holds: documents, undated ones, chunks, skipped files, model, size, last build."""
-    from .output import status_text
-    from .store import Store
+    from briefing.output import status_text
+    from briefing.store import open_store
 
-    store = Store.open(config.index_dir(index_path))
+    store = open_store(config.index_dir(index_path))
     info = store.manifest()
     info["size_bytes"] = store.size_on_disk()
     info["skipped"] = [{"path": config.display_path(p), "reason": r} for p, r in store.skips()]
     problems: list[str] = []
     if check:
-        from .check import check_index
+        from briefing.store.check import check_index
 
         problems = check_index(store)
         info["problems"] = problems
@@ -211,9 +212,11 @@ def status(index_path, as_json, check):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
 def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, output):
     """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""
-    from .ask import answer, make_generator
-    from .output import answer_json, answer_markdown, print_markdown
-    from .session import Session
+    from briefing.answer.ask import answer
+    from briefing.answer.generate import make_generator
+    from briefing.output import print_markdown
+    from briefing.answer.render import answer_json, answer_markdown
+    from briefing.answer.session import Session
 
     if not (question or "").strip():
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')

@@ -1,279 +1,18 @@
-"""``briefing memo``: the weekly memo as Markdown, self-contained HTML or JSON, or through the user's own template.
-
-Templates (``briefing/templates/memo.md.j2``, ``memo.html.j2``, or ``--template FILE``) are Jinja2 with
-StrictUndefined, autoescaped when the template's name contains ``.htm`` or the format is html. Article text only
-ever arrives as variable values, so it is never compiled as a template. The context:
-
-- ``title``, ``since``, ``until`` (ISO dates), ``window_how`` (how the window was chosen), ``llm``, ``extractive``
-  (bool), ``note`` (how the memo was written), ``topics`` (list of str), ``memo`` (the ``memo.Memo`` itself).
-- ``sections``: list of ``{key, heading, body}``; ``body`` is Markdown with ``### label`` sub-headings, ``- ``
-  bullets and ``[n]`` markers; ``section`` maps key (summary, developments, actors, watch) to the same dicts.
-- ``timeline``: list of ``{id, date, first, last, event, citations, phrase, published, relative, approximate}``
-  (``date`` for display like ``2025-11-22 – 23``; ``citations`` are numbers).
-- ``disagreements``: list of ``{subject, kind, sides: [{value, text, citations, path}]}``.
-- ``citations``: list of ``{n, path, title, published, source, url, line_start, line_end, char_start, char_end,
-  quote, supported, lines}`` (``lines`` like ``L5`` or ``L5-L7``).
-- ``documents`` (articles in the window) and ``undated`` (articles left out): lists of ``{path, title,
-  short_title, source, published, url, link, cited}`` (``link``: the url if it is http(s), else None; ``cited``:
-  how many citations quote it) and ``{path, title, short_title, hint}``.
-- ``warnings``: list of str. ``chart``: the SVG timeline's geometry (see ``chart``).
-
-Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``cell`` (also ``|`` and line breaks, for table
-cells), ``blocks`` (a section body as escaped HTML, each ``[n]`` a link to ``#src-n``), ``cited`` (one line of
-text as escaped HTML with ``[n]`` links).
-"""
+"""``briefing memo``: the command; building is :mod:`briefing.memo.build`, rendering :mod:`briefing.memo.render`."""
 
 from __future__ import annotations
 
-import json
-import re
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
-from . import config
-from .errors import UsageError
-from .options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
-                      window_options)
-from .output import md
+from briefing import config
+from briefing.errors import UsageError
+from briefing.options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
+                              window_options)
 
 FORMATS = ("md", "html", "json")
-
-
-# ---- the context ---------------------------------------------------------------------------------------------------
-def context(memo) -> dict:
-    """Everything a template can use (listed in the module docstring)."""
-    from .memo import EXTRACTIVE_NOTE, dating_hint
-    from .output import citation_json
-    from .timeline import DateRef, describe
-
-    cited_docs: dict[str, int] = {}
-    citations = []
-    for c in memo.citations:
-        entry = citation_json(c)
-        s = c.quote_span
-        entry["lines"] = f"L{s.line_start}" if s.line_start == s.line_end else f"L{s.line_start}-L{s.line_end}"
-        entry["short_title"] = short(c.hit.doc.title)
-        citations.append(entry)
-        cited_docs[c.hit.doc.id] = cited_docs.get(c.hit.doc.id, 0) + 1
-    timeline = []
-    for i, e in enumerate(memo.timeline, 1):
-        ref = DateRef(0, 0, e.phrase, e.first, e.last, e.approximate, e.relative)
-        timeline.append({"id": i, "date": describe(ref), "first": e.first.isoformat(), "last": e.last.isoformat(),
-                         "event": e.text, "citations": list(e.citations), "phrase": e.phrase,
-                         "published": e.published.isoformat(), "relative": e.relative,
-                         "approximate": e.approximate, "weekday": e.first.strftime("%a") if e.first == e.last else ""})
-    sections = [{"key": s.key, "heading": s.heading, "body": s.body} for s in memo.sections]
-    if memo.llm == "extractive":
-        note = EXTRACTIVE_NOTE
-    else:
-        used = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in memo.usage.items())
-        note = (f"Written by {memo.llm}, one section at a time from that section's passages"
-                f"{'; ' + used if used else ''}. Timeline and disagreements are found by rules.")
-    return {
-        "memo": memo,
-        "title": memo.title,
-        "since": memo.window.since.isoformat(),
-        "until": memo.window.until.isoformat(),
-        "window_how": memo.window.how,
-        "llm": memo.llm,
-        "extractive": memo.llm == "extractive",
-        "note": note,
-        "topics": list(memo.topics),
-        "sections": sections,
-        "section": {s["key"]: s for s in sections},
-        "timeline": timeline,
-        "disagreements": [{"subject": d.subject, "kind": d.kind, "note": d.note,
-                           "sides": [{"value": s.value, "text": s.text, "citations": list(s.citations),
-                                      "path": s.path} for s in d.sides]} for d in memo.disagreements],
-        "citations": citations,
-        "documents": [{"path": config.display_path(d.path), "title": d.title, "short_title": short(d.title),
-                       "source": d.source,
-                       "published": d.published.isoformat() if d.published else None, "url": d.url,
-                       "link": d.url if re.match(r"https?://", d.url or "", re.IGNORECASE) else None,
-                       "cited": cited_docs.get(d.id, 0)} for d in memo.documents],
-        "undated": [{"path": config.display_path(d.path), "title": d.title, "short_title": short(d.title),
-                     "hint": dating_hint(d)}
-                    for d in memo.undated],
-        "warnings": list(memo.warnings),
-        "chart": chart(memo),
-    }
-
-
-def short(title: str | None, limit: int = 90) -> str:
-    """A title on one line, cut at a word near ``limit`` characters (for lists; JSON keeps the whole title)."""
-    flat = " ".join((title or "untitled").split())
-    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-
-
-def memo_json(memo) -> dict:
-    """The JSON document: title, window, sections, timeline, disagreements, citations (the fields of ``ask``),
-    documents, undated, warnings, llm."""
-    ctx = context(memo)
-    return {
-        "title": ctx["title"], "since": ctx["since"], "until": ctx["until"], "window": ctx["window_how"],
-        "topics": ctx["topics"],
-        "sections": [{"heading": s["heading"], "body": s["body"], "key": s["key"]} for s in ctx["sections"]],
-        "timeline": [{"date": e["first"], "end": e["last"], "event": e["event"], "citations": e["citations"],
-                      "phrase": e["phrase"], "published": e["published"], "relative": e["relative"],
-                      "approximate": e["approximate"]} for e in ctx["timeline"]],
-        "disagreements": ctx["disagreements"],
-        "citations": [{k: v for k, v in c.items() if k not in ("lines", "short_title")} for c in ctx["citations"]],
-        "documents": [{k: v for k, v in d.items() if k not in ("short_title", "link")} for d in ctx["documents"]],
-        "undated": [{k: v for k, v in d.items() if k != "short_title"} for d in ctx["undated"]],
-        "warnings": ctx["warnings"],
-        "llm": ctx["llm"],
-        "note": ctx["note"],
-        "usage": memo.usage,
-    }
-
-
-# ---- the SVG timeline ----------------------------------------------------------------------------------------------
-def chart(memo, width: int = 720) -> dict:
-    """Geometry of the HTML timeline: one column per day from the window's start (or the earliest event) to its
-    end (or the latest event), the window shaded, each event a numbered marker (a bar for a span of days) stacked
-    in lanes so none overlap. All numbers are computed here; the template only draws them."""
-    events = memo.timeline
-    lo = min([memo.window.since] + [e.first for e in events])
-    hi = max([memo.window.until] + [e.last for e in events])
-    days = (hi - lo).days + 1
-    pad, top, lane_h = 16, 12, 24
-    col = (width - 2 * pad) / days
-
-    def x(d: date) -> float:
-        return round(pad + (d - lo).days * col, 1)
-
-    lanes: list[list[tuple[date, date]]] = []
-    marks = []
-    for i, e in enumerate(events, 1):
-        lane = next((n for n, taken in enumerate(lanes)
-                     if all(e.last < a - timedelta(days=0) or e.first > b for a, b in taken)), None)
-        if lane is None:
-            lanes.append([])
-            lane = len(lanes) - 1
-        lanes[lane].append((e.first, e.last))
-        y = top + lane * lane_h + lane_h / 2
-        x0, x1 = x(e.first), x(e.last) + col
-        marks.append({"id": i, "single": e.first == e.last, "cx": round((x0 + x1) / 2, 1), "cy": y,
-                      "x": round(x0 + 2, 1), "w": round(max(x1 - x0 - 4, 6), 1), "y": y - 8, "h": 16,
-                      "title": f"{e.first.isoformat()}{'' if e.first == e.last else ' – ' + e.last.isoformat()}: "
-                               f"{e.text}"})
-    axis = top + max(len(lanes), 1) * lane_h + 6
-    ticks = []
-    month = None
-    for n in range(days):
-        d = lo + timedelta(days=n)
-        if days <= 21 or d.weekday() == 0:  # every day for a week or three, else Mondays
-            label = f"{d.strftime('%b')} {d.day}" if d.month != month else str(d.day)
-            month = d.month
-            ticks.append({"x": round(x(d) + col / 2, 1), "label": label,
-                          "weekday": d.strftime("%a")[:1 if col < 30 else 3] if days <= 21 else ""})
-    return {"width": width, "height": axis + 34, "axis": axis, "pad": pad, "top": top,
-            "band_x": x(memo.window.since), "band_w": round(x(memo.window.until) + col - x(memo.window.since), 1),
-            "marks": marks, "ticks": ticks, "col": round(col, 1)}
-
-
-# ---- filters -------------------------------------------------------------------------------------------------------
-_CITE = re.compile(r"\[(\d+)(\?)?\]")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-
-
-
-
-def cell(text: str) -> str:
-    """Text for a Markdown table cell."""
-    return md(" ".join(str(text).split())).replace("|", "\\|")
-
-
-def _inline(text: str):
-    from markupsafe import Markup, escape
-
-    html = str(escape(text))
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    html = _CITE.sub(lambda m: f'<a class="cite{" unverified" if m.group(2) else ""}" href="#src-{m.group(1)}">'
-                               f'[{m.group(1)}{m.group(2) or ""}]</a>', html)
-    return Markup(html)
-
-
-def cited(text: str):
-    """One line of text as HTML: escaped, ``**bold**`` kept, each ``[n]`` a link to its source entry."""
-    return _inline(" ".join(str(text).split()))
-
-
-def blocks(body: str):
-    """A section body (Markdown subset: ``### `` headings, ``- `` bullets, paragraphs) as escaped HTML."""
-    from markupsafe import Markup
-
-    out: list[str] = []
-    items: list[str] = []
-    para: list[str] = []
-
-    def flush() -> None:
-        if items:
-            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
-            items.clear()
-        if para:
-            out.append(f"<p>{_inline(' '.join(para))}</p>")
-            para.clear()
-
-    for line in str(body).splitlines():
-        stripped = line.strip()
-        if not stripped:
-            flush()
-        elif stripped.startswith("#"):
-            flush()
-            out.append(f"<h3>{_inline(stripped.lstrip('#').strip())}</h3>")
-        elif re.match(r"[-*•]\s+", stripped):
-            if para:
-                flush()
-            items.append(re.sub(r"^[-*•]\s+", "", stripped))
-        else:
-            if items:
-                flush()
-            para.append(stripped)
-    flush()
-    return Markup("\n".join(out))
-
-
-# ---- rendering -----------------------------------------------------------------------------------------------------
-def _environment(loader, html: bool):
-    import jinja2
-
-    env = jinja2.Environment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=md, cell=cell, blocks=blocks, cited=cited)
-    return env
-
-
-def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
-    """The memo as ``md``, ``html`` or ``json``, or through ``template`` (a Jinja2 file) with the same context."""
-    import jinja2
-
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}; choose md, html or json")
-    if template is None and fmt == "json":
-        return json.dumps(memo_json(memo), ensure_ascii=False, indent=2) + "\n"
-    if template is not None:
-        path = Path(template)
-        html = fmt == "html" or ".htm" in path.name.lower()
-        env = _environment(jinja2.FileSystemLoader(str(path.parent.resolve())), html)
-        name = path.name
-    else:
-        from importlib import resources
-
-        html = fmt == "html"
-        name = f"memo.{fmt}.j2"
-        env = _environment(jinja2.FunctionLoader(
-            lambda n: resources.files("briefing.templates").joinpath(n).read_text(encoding="utf-8")), html)
-    try:
-        return env.get_template(name).render(**context(memo))
-    except jinja2.TemplateSyntaxError as exc:
-        raise UsageError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        raise UsageError(f"template {name}: {exc.message}; the variables are: {', '.join(sorted(context(memo)))}"
-                         ) from None
 
 
 # ---- the command ---------------------------------------------------------------------------------------------------
@@ -289,7 +28,7 @@ def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
 @chat_model_option
 @max_context_option("Prompt token budget per section")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False),
-              help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.cli_memo).")
+              help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.memo.render).")
 @strict_option
 @index_option
 def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, strict, index_path):
@@ -301,9 +40,11 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
       briefing memo --since 2025-11-20 --until 2025-11-28 -o memo.html
       briefing memo --week 2025-W48 --topic "security guarantees" --format json
     """
-    from .ask import make_generator
-    from .memo import build_memo, choose_window, parse_week
-    from .session import Session
+    from briefing.answer.generate import make_generator
+    from briefing.answer.session import Session
+    from briefing.memo.build import build_memo
+    from briefing.memo.render import render
+    from briefing.memo.window import choose_window, parse_week
 
     if week:
         parse_week(week)  # a malformed week fails before the index is opened

@@ -1,8 +1,11 @@
-"""Settings with their defaults and environment variables; precedence is CLI flag > ``BRIEFING_*`` variable > default."""
+"""Settings with their defaults and environment variables, read in this one place; precedence is CLI flag >
+``BRIEFING_*`` variable > default."""
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_INDEX = "index"
@@ -10,11 +13,73 @@ DEFAULT_MAX_FILE_MB = 20.0
 DEFAULT_K = 6
 DEFAULT_SEARCH_K = 5
 DEFAULT_PER_DOC = 2
+DEFAULT_MAX_CONTEXT = 3000  # prompt tokens: fits a 4096-token local model with room for the answer
+DEFAULT_LLM_TIMEOUT = 60.0
+DEFAULT_CHAT_MODEL = "gpt-4o-mini"
+DEFAULT_IVF_THRESHOLD = 100_000
+DEFAULT_NPROBE = 32
+
+# The environment variables, named once; the CLI's options declare them with ``envvar=`` from here.
+ENV_INDEX = "BRIEFING_INDEX"
+ENV_EMBED_MODEL = "BRIEFING_EMBED_MODEL"
+ENV_MAX_FILE_MB = "BRIEFING_MAX_FILE_MB"
+ENV_BACKEND = "BRIEFING_BACKEND"
+ENV_INT8 = "BRIEFING_INT8"
+ENV_LLM = "BRIEFING_LLM"
+ENV_CHAT_MODEL = "BRIEFING_MODEL"
+ENV_MAX_CONTEXT = "BRIEFING_MAX_CONTEXT"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the environment can set, read at once by :func:`settings`."""
+
+    index: str = DEFAULT_INDEX
+    debug: bool = False
+    chat_model: str | None = None
+    max_context: str | None = None  # raw; validated where it is used (:func:`max_context`)
+    llm_timeout: str | None = None  # raw; validated by :func:`llm_timeout`
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    cache_dir: str | None = None
+    xdg_cache_home: str | None = None
+    ivf_threshold: int = DEFAULT_IVF_THRESHOLD
+    nprobe: int = DEFAULT_NPROBE
+
+    @property
+    def endpoint_configured(self) -> bool:
+        """Whether an OpenAI-compatible endpoint is configured (a key or a base url)."""
+        return bool(self.openai_api_key or self.openai_base_url)
+
+
+def _int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+def settings() -> Settings:
+    """The settings from the current environment (read afresh each call, so tests and shells can change it)."""
+    env = os.environ
+    return Settings(
+        index=env.get(ENV_INDEX) or DEFAULT_INDEX,
+        debug=env.get("BRIEFING_DEBUG", "") not in ("", "0"),
+        chat_model=env.get(ENV_CHAT_MODEL) or None,
+        max_context=env.get(ENV_MAX_CONTEXT) or None,
+        llm_timeout=env.get("BRIEFING_LLM_TIMEOUT", "").strip() or None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        cache_dir=env.get("BRIEFING_CACHE_DIR") or None,
+        xdg_cache_home=env.get("XDG_CACHE_HOME") or None,
+        ivf_threshold=_int("BRIEFING_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD),
+        nprobe=_int("BRIEFING_NPROBE", DEFAULT_NPROBE),
+    )
 
 
 def debug() -> bool:
     """Whether to show tracebacks (``BRIEFING_DEBUG=1``)."""
-    return os.environ.get("BRIEFING_DEBUG", "") not in ("", "0")
+    return settings().debug
 
 
 def display_path(path: str) -> str:
@@ -27,14 +92,49 @@ def display_path(path: str) -> str:
 
 
 def index_dir(value: str | None) -> Path:
-    return Path(value or os.environ.get("BRIEFING_INDEX") or DEFAULT_INDEX)
+    return Path(value or settings().index)
+
+
+def max_context(value: int | None) -> int:
+    """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else 3000."""
+    if value:
+        return int(value)
+    raw = settings().max_context
+    try:
+        return int(raw) if raw else DEFAULT_MAX_CONTEXT
+    except ValueError:
+        from briefing.errors import UsageError
+
+        raise UsageError(f"{ENV_MAX_CONTEXT} must be a whole number of tokens, not {raw!r}") from None
+
+
+def llm_timeout(timeout: float | None = None) -> float:
+    """Seconds an LLM request may take: ``timeout``, else ``BRIEFING_LLM_TIMEOUT``, else 60; a bad value is a
+    :class:`~briefing.errors.UsageError`."""
+    from briefing.errors import UsageError
+
+    if timeout is None:
+        raw = settings().llm_timeout
+        if not raw:
+            return DEFAULT_LLM_TIMEOUT
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise UsageError(f"BRIEFING_LLM_TIMEOUT must be a number of seconds, not {raw!r}") from None
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise UsageError(f"BRIEFING_LLM_TIMEOUT must be a positive number of seconds, not {raw!r}")
+        return timeout
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"the LLM timeout must be a positive number of seconds, not {timeout!r}")
+    return float(timeout)
 
 
 def cache_dir() -> Path:
     """This machine's cache (the model's ONNX exports): ``BRIEFING_CACHE_DIR``, else ``$XDG_CACHE_HOME/briefing``,
     else ``~/.cache/briefing``. Raises RuntimeError when there is no home directory to default to."""
-    if os.environ.get("BRIEFING_CACHE_DIR"):
-        return Path(os.environ["BRIEFING_CACHE_DIR"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    s = settings()
+    if s.cache_dir:
+        return Path(s.cache_dir).expanduser()
+    xdg = s.xdg_cache_home or ""
     # The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
     return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "briefing"

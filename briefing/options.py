@@ -6,8 +6,8 @@ from datetime import date
 
 import click
 
-from . import config
-from .errors import UsageError
+from briefing import config
+from briefing.errors import UsageError
 
 
 class DateType(click.ParamType):
@@ -25,7 +25,7 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
-index_option = click.option("--index", "index_path", envvar="BRIEFING_INDEX", default=config.DEFAULT_INDEX,
+index_option = click.option("--index", "index_path", envvar=config.ENV_INDEX, default=config.DEFAULT_INDEX,
                             show_default=True, type=click.Path(file_okay=False),
                             help="Index directory [env BRIEFING_INDEX].")
 
@@ -34,20 +34,20 @@ LLM_CHOICES = ["auto", "openai", "extractive", "stub"]
 
 def llm_option(choices=LLM_CHOICES, what: str = "Generator"):
     """``--llm``: which generator writes; ``auto`` means openai when an endpoint is configured."""
-    return click.option("--llm", type=click.Choice(choices), envvar="BRIEFING_LLM", default="auto", show_default=True,
+    return click.option("--llm", type=click.Choice(choices), envvar=config.ENV_LLM, default="auto", show_default=True,
                         help=f"{what}: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive "
                              "[env BRIEFING_LLM].")
 
 
-chat_model_option = click.option("--model", envvar="BRIEFING_MODEL", default=None,
+chat_model_option = click.option("--model", envvar=config.ENV_CHAT_MODEL, default=None,
                                  help="Chat model for --llm openai [env BRIEFING_MODEL; default gpt-4o-mini].")
 strict_option = click.option("--strict", is_flag=True,
                              help="Exit 1 when any warning remains (unverified or uncited text).")
 
 
 def max_context_option(what: str = "Prompt token budget; passages are trimmed to fit"):
-    return click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar="BRIEFING_MAX_CONTEXT",
-                        default=3000, show_default=True, help=f"{what} [env BRIEFING_MAX_CONTEXT].")
+    return click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar=config.ENV_MAX_CONTEXT,
+                        default=config.DEFAULT_MAX_CONTEXT, show_default=True, help=f"{what} [env BRIEFING_MAX_CONTEXT].")
 
 
 def window_options(since_help: str = "Only articles published on or after this date.",

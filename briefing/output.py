@@ -1,15 +1,13 @@
-"""Human and JSON renderings of index reports, search hits and status, plus the progress bar."""
+"""Terminal output of the CLI: the index run's summary, status, the progress bar and Markdown on a TTY."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sys
-from typing import Iterator, Sequence
+from typing import Iterator
 
-from .config import display_path
-from .types import Hit
+from briefing.config import display_path
 
 
 @contextlib.contextmanager
@@ -60,44 +58,6 @@ def index_summary(report, as_json: bool = False) -> str:
     return "\n".join(lines)
 
 
-def hit_json(rank: int, hit: Hit) -> dict:
-    d, s = hit.doc, hit.chunk.span
-    return {"rank": rank, "score": round(hit.score, 6), "path": display_path(d.path), "title": d.title,
-            "published": d.published.isoformat() if d.published else None, "source": d.source, "url": d.url,
-            "line_start": s.line_start, "line_end": s.line_end, "char_start": s.char_start, "char_end": s.char_end,
-            "text": hit.chunk.text}
-
-
-def hits_json(question: str, hits: Sequence[Hit]) -> str:
-    return json.dumps({"question": question, "hits": [hit_json(i, h) for i, h in enumerate(hits, 1)]},
-                      ensure_ascii=False)
-
-
-def locator(hit: Hit) -> str:
-    """``path:L5`` or ``path:L5-L9``."""
-    s = hit.chunk.span
-    lines = f"L{s.line_start}" if s.line_start == s.line_end else f"L{s.line_start}-L{s.line_end}"
-    return f"{display_path(hit.doc.path)}:{lines}"
-
-
-def describe(hit: Hit) -> str:
-    """``Title (outlet, 2025-11-26)`` with whatever is known."""
-    d = hit.doc
-    extra = ", ".join(x for x in (d.source, d.published.isoformat() if d.published else "undated") if x)
-    return f"{d.title} ({extra})"
-
-
-def hits_text(question: str, hits: Sequence[Hit], many: bool = False) -> str:
-    out = [f"# {question}"] if many else []
-    if not hits:
-        out.append("no passages found")
-    for i, h in enumerate(hits, 1):
-        text = " ".join(h.chunk.text.split())
-        out.append(f"[{i}] {locator(h)} — {describe(h)}  score {h.score:.4f}")
-        out.append(f"    {text[:400]}{'…' if len(text) > 400 else ''}")
-    return "\n".join(out)
-
-
 def status_text(info: dict, checked: bool = False) -> str:
     c = info["counts"]
     lines = [
@@ -116,50 +76,6 @@ def status_text(info: dict, checked: bool = False) -> str:
         lines.append("check      ok" if not problems else f"check      {len(problems)} problem(s)")
         lines += [f"  {p}" for p in problems]
     return "\n".join(lines)
-
-
-def citation_json(c) -> dict:
-    d, s = c.hit.doc, c.quote_span
-    return {"n": c.n, "path": display_path(d.path), "title": d.title,
-            "published": d.published.isoformat() if d.published else None, "source": d.source, "url": d.url,
-            "line_start": s.line_start, "line_end": s.line_end, "char_start": s.char_start, "char_end": s.char_end,
-            "quote": c.quote, "supported": c.supported}
-
-
-def answer_json(a) -> str:
-    return json.dumps({
-        "question": a.question, "answer": a.text, "insufficient_evidence": a.insufficient_evidence,
-        "citations": [citation_json(c) for c in a.citations], "warnings": list(a.warnings), "llm": a.llm,
-        "usage": a.usage, "passages": [hit_json(i, h) for i, h in enumerate(a.passages, 1)]},
-        ensure_ascii=False, indent=2)
-
-
-# A "[" that is not one of our citation markers "[n]" / "[n?]" (and not "[n](url)", a link dressed as one).
-_NOT_MARKER = re.compile(r"\[(?!\d+\??\](?!\())")
-
-
-def md(text: str) -> str:
-    """Article (or model) text for Markdown: a ``<`` must not open raw HTML (``<script>``) nor a ``[`` a link in
-    whatever renders the Markdown; citation markers stay. The JSON output keeps the exact text."""
-    return _NOT_MARKER.sub(r"\\[", str(text).replace("<", "\\<"))
-
-
-def answer_markdown(a) -> str:
-    """The answer, its sources with exact quotes, and every warning; says when no LLM was used."""
-    from .cite import format_sources
-    from .extractive import NOTE
-
-    out = [f"## {md(a.question)}", "", md(a.text.strip()), ""]
-    if a.citations:
-        out += ["### Sources", ""] + [f"- {md(line)}" for line in format_sources(a.citations).splitlines()] + [""]
-    if a.warnings:
-        out += ["### Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
-    if a.llm == "extractive" and not a.insufficient_evidence:
-        out += [f"*{NOTE}*", ""]
-    elif a.usage:
-        used = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in a.usage.items() if isinstance(v, int))
-        out += [f"*Written by {a.llm}; {used}.*", ""]
-    return "\n".join(out)
 
 
 def print_markdown(text: str) -> None:

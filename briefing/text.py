@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .types import Document, Span
+from briefing.types import Document, Span
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and whitespace before a likely sentence
 # start; or at . ! ? (and closing quotes) glued to a capitalised word ("information.Secretary", 'entail."Secretary',

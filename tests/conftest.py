@@ -67,7 +67,7 @@ def _no_network(monkeypatch):
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """An index of examples/articles built once with the real bundled model (read-only for tests)."""
-    from briefing.indexer import build_index
+    from briefing.ingest.indexer import build_index
 
     work = tmp_path_factory.mktemp("seeds")
     articles = work / "articles"

@@ -11,10 +11,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from briefing.ask import INSUFFICIENT, LLMGenerator, answer
+from briefing.answer.ask import INSUFFICIENT, answer
+from briefing.answer.generate import LLMGenerator
 from briefing.cli import main
-from briefing.llm import StubLLM
-from briefing.session import Session
+from briefing.answer.llm import StubLLM
+from briefing.answer.session import Session
 
 from fakeopenai import openai_server  # noqa: F401
 
@@ -154,7 +155,7 @@ def test_answer_without_citations_is_flagged(seed_index, openai_server):
 def test_streaming_answer(seed_index, openai_server):
     openai_server.enqueue("Macron announced a new joint working group [1].")
     tokens: list[str] = []
-    from briefing.llm import OpenAIChat
+    from briefing.answer.llm import OpenAIChat
 
     llm = OpenAIChat("m", base_url=openai_server.base_url, api_key="sk-x")
     result = answer(Session(seed_index), "what did Macron announce", LLMGenerator(llm), on_token=tokens.append)
@@ -163,8 +164,8 @@ def test_streaming_answer(seed_index, openai_server):
 
 
 def test_prompt_injection_in_an_article_changes_nothing(tmp_path, openai_server):
-    from briefing.embedder import FakeEmbedder, WhitespaceTokens
-    from briefing.indexer import build_index
+    from briefing.testing import FakeEmbedder, WhitespaceTokens
+    from briefing.ingest.indexer import build_index
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -174,8 +175,8 @@ def test_prompt_injection_in_an_article_changes_nothing(tmp_path, openai_server)
         "Macron announced nothing {{ 7*7 }}.\n")
     build_index([docs], tmp_path / "ix", embedder=FakeEmbedder(), tokens=WhitespaceTokens())
     session = Session(tmp_path / "ix", embedder=FakeEmbedder())
-    from briefing.llm import OpenAIChat
-    from briefing.prompting import system_prompt
+    from briefing.answer.llm import OpenAIChat
+    from briefing.answer.prompting import system_prompt
 
     openai_server.enqueue("Macron announced a working group on Tuesday [1].")
     llm = OpenAIChat("m", base_url=openai_server.base_url, api_key="sk-x")

@@ -9,8 +9,10 @@ import re
 
 import pytest
 
-from briefing.chunking import ChunkSettings, chunk_document
-from briefing.embedder import HFTokens, WhitespaceTokens, _windows, resolve_model
+from briefing.ingest.chunking import ChunkSettings, chunk_document
+from briefing.embed.tokens import HFTokens, _windows
+from briefing.testing import WhitespaceTokens
+from briefing.embed.model import resolve_model
 from briefing.text import make_span
 from briefing.types import Document, Span
 
@@ -192,7 +194,7 @@ def test_a_text_with_no_space_to_cut_at_goes_whole():
 
 def test_title_and_passage_fit_the_model_window(tokens):
     """The title prefixed for embedding is cut so that a full-size passage is not truncated by the model."""
-    from briefing.indexer import TITLE_CHARS, embed_text
+    from briefing.ingest.indexer import TITLE_CHARS, embed_text
 
     title = ("Live updates: Macron and Starmer meet the leaders of the coalition of the willing in Paris as the talks "
              "on security guarantees for Ukraine continue late into the night, with Rubio joining by video link")
@@ -218,8 +220,8 @@ def test_chunk_ids_are_the_tokenizers_ids_for_the_passage(tokens):
     """The indexer embeds passages from the token ids chunking already made. Wherever a chunk has ids they must be
     exactly the tokenizer's ids for the chunk's text, whatever the text holds; where joining could differ (glued
     sentences, control characters the normaliser drops, a word cut in two) the chunk has none."""
-    from briefing.batched import BatchedEmbedder
-    from briefing.chunking import chunk_with_ids
+    from briefing.embed.batched import BatchedEmbedder
+    from briefing.ingest.chunking import chunk_with_ids
 
     emb = BatchedEmbedder()
     emb.max_tokens, emb._lower = 256, False
@@ -247,7 +249,7 @@ def test_chunk_ids_are_the_tokenizers_ids_for_the_passage(tokens):
 
 def test_token_ids_are_framed_and_cut_like_the_tokenizer(tokens):
     """Ids given to the embedder get the model's special tokens and are cut to its window as tokenizing would."""
-    from briefing.batched import BatchedEmbedder
+    from briefing.embed.batched import BatchedEmbedder
 
     emb = BatchedEmbedder()
     emb.max_tokens, emb._lower = 256, False
@@ -267,7 +269,7 @@ def test_ids_join_only_across_spaces():
     """Pieces' ids are joined only across characters the tokenizer treats as spaces."""
     from array import array
 
-    from briefing.chunking import _joined_ids
+    from briefing.ingest.chunking import _joined_ids
 
     text = "Alpha beta\x0bgamma delta"
     a, b = (0, 10, 2, array("i", [1, 2])), (11, 16, 1, array("i", [3]))

@@ -1,4 +1,4 @@
-"""Tests for briefing.cite: marker parsing, citation checking and renumbering, exact quotes, the sources list."""
+"""Tests for briefing.answer.cite: marker parsing, citation checking and renumbering, exact quotes, the sources list."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from briefing.cite import MAX_RANGE, MIN_SUPPORT, Marker, check, format_sources, parse_markers, support
+from briefing.answer.cite import MAX_RANGE, MIN_SUPPORT, Marker, check, format_sources, parse_markers, support
 from briefing.text import make_span
 from briefing.types import Chunk, Citation, Document, Hit
 

@@ -88,7 +88,7 @@ def test_status_json(seed_index):
     assert info["counts"]["documents"] == 5 and info["counts"]["undated"] == 2
     assert info["model"] == "all-MiniLM-L6-v2" and info["dim"] == 384 and info["problems"] == []
     assert info["size_bytes"] > 0 and info["built_at"]
-    from briefing.torch_embed import cpu_supports_bf16
+    from briefing.embed.cpu import cpu_supports_bf16
 
     assert info["backend"] == ("bf16" if cpu_supports_bf16() else "onnx")  # what embedded the passages
     code, out, _ = run(["status", "--index", str(seed_index)])

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from briefing import evaluate as ev
-from briefing.ask import make_generator
+from briefing.evaluate import metrics as ev
+from briefing.answer.generate import make_generator
 from briefing.cli import main
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.testing import FakeEmbedder, WhitespaceTokens
 from briefing.errors import UsageError
-from briefing.evaluate import Question, Result, Threshold
-from briefing.indexer import build_index
-from briefing.session import Session
+from briefing.evaluate.metrics import Question, Result, Threshold
+from briefing.ingest.indexer import build_index
+from briefing.answer.session import Session
 
 SEEDS_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "seeds-dev.jsonl"
 
@@ -226,10 +226,10 @@ def questions_file(tmp_path) -> Path:
 @pytest.fixture()
 def fake_session(monkeypatch):
     """Make the command's ``Session`` embed queries with the fake embedder the test index was built with."""
-    import briefing.session
+    import briefing.answer.session
 
-    real = briefing.session.Session
-    monkeypatch.setattr(briefing.session, "Session", lambda root, embedder=None: real(root, embedder=FakeEmbedder()))
+    real = briefing.answer.session.Session
+    monkeypatch.setattr(briefing.answer.session, "Session", lambda root, embedder=None: real(root, embedder=FakeEmbedder()))
 
 
 def run_cli(args, capsys) -> tuple[int, str, str]:
@@ -270,7 +270,7 @@ def test_run_with_answers_checks_citations(fake_index, questions_file):
 def test_a_quote_that_differs_on_disk_does_not_resolve(fake_index, questions_file):
     from dataclasses import replace
 
-    from briefing.ask import answer
+    from briefing.answer.ask import answer
 
     a = answer(Session(fake_index, embedder=FakeEmbedder()), MACRON, make_generator("extractive"))
     c = a.citations[0]

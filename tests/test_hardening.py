@@ -28,15 +28,16 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from briefing.ask import ExtractiveGenerator, answer
-from briefing.check import check_index
+from briefing.answer.ask import answer
+from briefing.answer.generate import ExtractiveGenerator
+from briefing.store.check import check_index
 from briefing.cli import main
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.testing import FakeEmbedder, WhitespaceTokens
 from briefing.errors import IndexError_
-from briefing.indexer import build_index
-from briefing.retrieve import SearchSettings, search
-from briefing.session import Session
-from briefing.store import Store
+from briefing.ingest.indexer import build_index
+from briefing.answer.retrieve import SearchSettings, search
+from briefing.answer.session import Session
+from briefing.store.sqlite import Store
 from briefing.text import make_span
 
 from fakeopenai import openai_server  # noqa: F401
@@ -141,8 +142,8 @@ def fake_answer(index: Path, question: str) -> list:
 # the fake one, optionally slowed down; FAKE_EMBED_MARK names a file that gets a line each time it embeds.
 FAKE_CLI = r"""
 import os, sys, time
-import briefing.indexer as indexer
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
+import briefing.ingest.indexer as indexer
+from briefing.testing import FakeEmbedder, WhitespaceTokens
 
 DELAY = float(os.environ.get("FAKE_EMBED_DELAY", "0"))
 MARK = os.environ.get("FAKE_EMBED_MARK")
@@ -403,9 +404,9 @@ def test_ctrl_c_exits_130_keeps_the_index_and_a_rerun_matches_a_clean_build(tmp_
 READER = r"""
 import json, sys, time
 from pathlib import Path
-from briefing.embedder import FakeEmbedder
-from briefing.retrieve import SearchSettings, search
-from briefing.store import Store
+from briefing.testing import FakeEmbedder
+from briefing.answer.retrieve import SearchSettings, search
+from briefing.store.sqlite import Store
 
 index, stop = Path(sys.argv[1]), Path(sys.argv[2])
 questions = json.loads(sys.argv[3])

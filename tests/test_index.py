@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from briefing.chunking import ChunkSettings
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.ingest.chunking import ChunkSettings
+from briefing.testing import FakeEmbedder, WhitespaceTokens
 from briefing.errors import IndexError_
-from briefing.indexer import build_index
-from briefing.check import check_index
-from briefing.retrieve import search
-from briefing.store import Store
+from briefing.ingest.indexer import build_index
+from briefing.store.check import check_index
+from briefing.answer.retrieve import search
+from briefing.store.sqlite import Store
 
 ARTICLE = "Daily bulletin\nPublished: November 26, 2025\n\n{body}\n"
 
@@ -130,7 +130,7 @@ def test_each_passage_keeps_its_own_vector(tmp_path):
     own passage (title included), across more passages than one embedding call takes."""
     from types import SimpleNamespace
 
-    from briefing.indexer import embed_text
+    from briefing.ingest.indexer import embed_text
 
     docs, index = tmp_path / "docs", tmp_path / "index"
     for i in range(60):
@@ -229,8 +229,8 @@ def test_second_writer_is_refused_while_locked(tmp_path):
 KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
-from briefing.indexer import build_index
+from briefing.testing import FakeEmbedder, WhitespaceTokens
+from briefing.ingest.indexer import build_index
 
 class Slow(FakeEmbedder):
     def embed(self, texts):
@@ -296,7 +296,7 @@ def test_two_processes_one_index_the_second_stops_with_a_clear_message(tmp_path)
 
 
 def test_large_collections_switch_to_a_trained_ivf_index(tmp_path, monkeypatch):
-    from briefing import vectors
+    from briefing.store import vectors
 
     monkeypatch.setattr(vectors, "IVF_THRESHOLD", 100)
     docs, index = tmp_path / "docs", tmp_path / "index"
@@ -336,11 +336,11 @@ def test_large_collections_switch_to_a_trained_ivf_index(tmp_path, monkeypatch):
     ],
 )
 def test_which_backend_embeds(monkeypatch, meta, backend, quantize, amx, vnni, expected):
-    from briefing import indexer, onnx_embed, torch_embed
+    from briefing.embed import cpu, select
 
-    monkeypatch.setattr(torch_embed, "cpu_supports_bf16", lambda: amx)
-    monkeypatch.setattr(onnx_embed, "cpu_supports_int8", lambda: vnni)
-    assert indexer._variant(meta, backend, quantize) == expected
+    monkeypatch.setattr(cpu, "cpu_supports_bf16", lambda: amx)
+    monkeypatch.setattr(cpu, "cpu_supports_int8", lambda: vnni)
+    assert select.index_variant(meta, backend, quantize) == expected
 
 
 @pytest.mark.parametrize(
@@ -354,11 +354,11 @@ def test_which_backend_embeds(monkeypatch, meta, backend, quantize, amx, vnni, e
     ],
 )
 def test_backend_conflicts_are_usage_errors(meta, backend, quantize, needle):
-    from briefing import indexer
+    from briefing.embed import select
     from briefing.errors import UsageError
 
     with pytest.raises(UsageError, match=re.escape(needle)):
-        indexer._variant(meta, backend, quantize)
+        select.index_variant(meta, backend, quantize)
 
 
 def test_a_run_with_nothing_to_do_restores_a_missing_manifest(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 from fakeopenai import FakeOpenAI, openai_server  # noqa: F401
 
 from briefing.errors import LLMError, UsageError
-from briefing.llm import DEFAULT_MODEL, PLACEHOLDER_KEY, Completion, OpenAIChat, StubLLM, default_stub_reply
-from briefing.prompting import NO_ANSWER
+from briefing.answer.llm import DEFAULT_MODEL, PLACEHOLDER_KEY, Completion, OpenAIChat, StubLLM, default_stub_reply
+from briefing.answer.prompting import NO_ANSWER
 
 KEY = "sk-test-SECRET123"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What did Macron announce?"}]
@@ -140,9 +140,9 @@ def test_no_key_and_no_base_url_is_a_clear_error():
 
 def test_openai_is_imported_only_when_called():
     code = (
-        "import sys, briefing.llm, briefing.prompting\n"
-        "llm = briefing.llm.OpenAIChat(base_url='http://127.0.0.1:9/v1')\n"
-        "briefing.llm.StubLLM().complete([{'role': 'user', 'content': 'hi'}])\n"
+        "import sys, briefing.answer.llm, briefing.answer.prompting\n"
+        "llm = briefing.answer.llm.OpenAIChat(base_url='http://127.0.0.1:9/v1')\n"
+        "briefing.answer.llm.StubLLM().complete([{'role': 'user', 'content': 'hi'}])\n"
         "assert 'openai' not in sys.modules, 'openai imported too early'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

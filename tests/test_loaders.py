@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 
 from briefing.errors import UsageError
-from briefing.loaders import (
-    SUPPORTED,
-    decode,
-    find_date_line,
-    is_boilerplate,
-    iter_files,
-    load_file,
-    parse_date,
-)
+from briefing.ingest.article import SUPPORTED
+from briefing.ingest.boilerplate import is_boilerplate
+from briefing.ingest.dates import find_date_line, parse_date
+from briefing.ingest.decode import decode
+from briefing.ingest.loaders import load_file
+from briefing.ingest.walk import iter_files
 from briefing.types import Skipped
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from briefing import malloc
-from briefing.malloc import kept_freed_memory
+from briefing.embed import malloc
+from briefing.embed.malloc import kept_freed_memory
 
 SIZE = 16 << 20  # about the size of one layer's activations for a batch of 32 passages
 
 # Run in a fresh interpreter: how glibc places a block depends on everything the process allocated before.
 PROBE = f"""
 import resource
-from briefing.malloc import kept_freed_memory
+from briefing.embed.malloc import kept_freed_memory
 
 def page_faults(rounds=20):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt

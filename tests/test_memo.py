@@ -16,21 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from briefing import cli_memo
-from briefing.actors import speaker
+from briefing.memo import render as memo_render
+from briefing.memo.actors import speaker
 from briefing.cli import main
-from briefing.disagree import claims, figures, quantities
-from briefing.embedder import FakeEmbedder, WhitespaceTokens
+from briefing.memo.disagree import claims, figures, quantities
+from briefing.testing import FakeEmbedder, WhitespaceTokens
 from briefing.errors import BriefingError, UsageError
-from briefing.indexer import build_index
-from briefing.llm import StubLLM
-from briefing.memo import Disagreement, Event, Memo, Side, Window, build_memo, choose_window, parse_week
-from briefing.pool import Sentence, readable
-from briefing.register import Register
-from briefing.sections import Section
-from briefing.session import Session
+from briefing.ingest.indexer import build_index
+from briefing.answer.llm import StubLLM
+from briefing.memo.build import build_memo
+from briefing.memo.model import Disagreement, Event, Memo, Section, Side, Window
+from briefing.memo.window import choose_window, parse_week
+from briefing.memo.pool import Sentence, readable
+from briefing.memo.register import Register
+from briefing.answer.session import Session
 from briefing.text import make_span, stems
-from briefing.timeline import describe, excerpt, resolve
+from briefing.memo.timeline import describe, excerpt, resolve
 from briefing.types import Chunk, Document, Hit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,7 +163,7 @@ def test_undated_articles_are_listed_with_how_to_date_them(session):
     memo = build_memo(session, choose_window(session.store))
     assert [Path(d.path).name for d in memo.undated] == ["d.txt"]
     assert all(Path(c.hit.doc.path).name != "d.txt" for c in memo.citations)
-    data = json.loads(cli_memo.render(memo, "json"))
+    data = json.loads(memo_render.render(memo, "json"))
     assert data["undated"][0]["path"].endswith("d.txt") and "Published:" in data["undated"][0]["hint"]
 
 
@@ -241,7 +242,7 @@ def test_speaker(text, who):
 
 
 def _sentences(session) -> list[Sentence]:
-    from briefing.pool import sentence_pool
+    from briefing.memo.pool import sentence_pool
 
     store = session.store
     chunks = list(store.chunks(sorted(store.chunk_ids_between(date(2025, 11, 20), date(2025, 11, 27)))).values())
@@ -424,7 +425,7 @@ def golden_memo() -> Memo:
 
 @pytest.mark.parametrize("fmt", ["md", "html"])
 def test_golden_rendering(fmt):
-    text = cli_memo.render(golden_memo(), fmt)
+    text = memo_render.render(golden_memo(), fmt)
     path = GOLDEN / f"memo.{fmt}"
     if REGEN:
         GOLDEN.mkdir(exist_ok=True)
@@ -434,14 +435,14 @@ def test_golden_rendering(fmt):
 
 def test_html_escapes_article_text_and_never_compiles_it():
     memo = golden_memo()
-    html = cli_memo.render(memo, "html")
+    html = memo_render.render(memo, "html")
     assert "<b>34</b>" not in html and "&lt;b&gt;34&lt;/b&gt;" in html
     assert "{{ 7*7 }}" in html and "<i>" not in html
     assert "<script" not in html.lower() and "javascript:" not in html
     assert 'href="#src-1"' in html and 'id="src-1"' in html and "<svg" in html
-    md = cli_memo.render(memo, "md")
+    md = memo_render.render(memo, "md")
     assert "{{ 7*7 }}" in md and "\\<b>34" in md
-    data = json.loads(cli_memo.render(memo, "json"))
+    data = json.loads(memo_render.render(memo, "json"))
     assert any("{{ 7*7 }}" in c["quote"] for c in data["citations"])
 
 
@@ -459,7 +460,7 @@ def test_html_from_an_article_with_a_script(fake_cli, fake_index, tmp_path, caps
 
 
 def test_json_shape():
-    data = json.loads(cli_memo.render(golden_memo(), "json"))
+    data = json.loads(memo_render.render(golden_memo(), "json"))
     assert {"title", "since", "until", "sections", "timeline", "disagreements", "citations", "documents", "undated",
             "warnings", "llm"} <= set(data)
     assert all({"heading", "body"} <= set(s) for s in data["sections"])
@@ -477,15 +478,15 @@ def test_user_template(tmp_path):
     good = tmp_path / "mine.txt.j2"
     good.write_text("{{ title }}: {{ citations | length }} sources{% for c in citations %} [{{ c.n }}] {{ c.quote }}"
                     "{% endfor %}\n", encoding="utf-8")
-    text = cli_memo.render(golden_memo(), "md", good)
+    text = memo_render.render(golden_memo(), "md", good)
     assert text.startswith("Weekly briefing: Working group: 2 sources [1] On Tuesday") and "<b>34</b>" in text
     escaped = tmp_path / "mine.html.j2"
     escaped.write_text("{% for c in citations %}{{ c.quote }}{% endfor %}", encoding="utf-8")
-    assert "&lt;b&gt;" in cli_memo.render(golden_memo(), "md", escaped)
+    assert "&lt;b&gt;" in memo_render.render(golden_memo(), "md", escaped)
     typo = tmp_path / "typo.j2"
     typo.write_text("{{ titel }}", encoding="utf-8")
     with pytest.raises(UsageError, match="titel"):
-        cli_memo.render(golden_memo(), "md", typo)
+        memo_render.render(golden_memo(), "md", typo)
 
 
 def test_cli_writes_formats_by_extension(fake_cli, fake_index, tmp_path, capsys):
@@ -542,7 +543,7 @@ def test_committed_example_memo_quotes_are_in_the_articles(name):
 @pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium to open the HTML in")
 def test_html_in_a_headless_browser(tmp_path):
     page = tmp_path / "memo.html"
-    page.write_text(cli_memo.render(golden_memo(), "html"), encoding="utf-8")
+    page.write_text(memo_render.render(golden_memo(), "html"), encoding="utf-8")
     dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=60).stdout
     assert "<svg" in dom and 'id="src-1"' in dom and "<script" not in dom.lower()

@@ -18,12 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from briefing import config, onnx_embed
-from briefing.embedder import OFFICIAL_SHA256, ensure_onnx, file_sha256, resolve_model
-from briefing.indexer import build_index
-from briefing.onnx_embed import (MODEL_FILE, MODEL_INT8_FILE, cache_entry, export_problem, read_meta,
-                                 wanted_files)
-from briefing.session import Session
+from briefing import config
+
+from briefing.embed import cache as export_cache
+from briefing.embed import export
+from briefing.embed.model import META_VERSION
+from briefing.embed.model import OFFICIAL_SHA256, file_sha256, resolve_model
+from briefing.embed.select import ensure_onnx
+from briefing.ingest.indexer import build_index
+from briefing.embed.model import MODEL_FILE, MODEL_INT8_FILE, export_problem, read_meta
+from briefing.embed.cache import cache_entry
+from briefing.embed.export import wanted_files
+from briefing.answer.session import Session
 
 from test_hardening import MACRON, _mount, _umount, run
 
@@ -58,7 +64,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 def exports(monkeypatch, entry) -> list[Path]:
     """Where export_onnx was asked to write, in order. The graph export copies the real graph from ``entry``."""
     calls: list[Path] = []
-    real = onnx_embed.export_onnx
+    real = export.export_onnx
 
     def counting(model_dir, out_dir, **kw):
         calls.append(Path(out_dir))
@@ -68,8 +74,8 @@ def exports(monkeypatch, entry) -> list[Path]:
         shutil.copyfile(entry / MODEL_FILE, onnx_path)
         return read_meta(entry)["inputs"]
 
-    monkeypatch.setattr(onnx_embed, "export_onnx", counting)
-    monkeypatch.setattr(onnx_embed, "_export_graph", trace)
+    monkeypatch.setattr(export, "export_onnx", counting)
+    monkeypatch.setattr(export, "_export_graph", trace)
     return calls
 
 
@@ -125,7 +131,7 @@ def test_two_indexes_share_one_export(info, cache, exports, tmp_path):
     assert exports == [cache_entry(cache, info.sha256)]
     build_index([folder], tmp_path / "b", quantize="no")
     assert len(exports) == 1  # the second index copied the cached export
-    assert os.listdir(cache / "onnx") == [f"{info.sha256}-v{onnx_embed.META_VERSION}"]  # no temporary folders
+    assert os.listdir(cache / "onnx") == [f"{info.sha256}-v{META_VERSION}"]  # no temporary folders
     for index in (tmp_path / "a", tmp_path / "b"):
         assert not [p.name for p in index.iterdir() if ".tmp-" in p.name or ".old-" in p.name]
     shutil.rmtree(cache)  # each index's copy is its own
@@ -141,8 +147,8 @@ def test_cache_hit_never_imports_torch(entry, tmp_path, int8_cached):
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from briefing.embedder import ensure_onnx, resolve_model\n"
-        "from briefing.onnx_embed import OnnxEmbedder\n"
+        "from briefing.embed.model import resolve_model\nfrom briefing.embed.select import ensure_onnx\n"
+        "from briefing.embed.onnx import OnnxEmbedder\n"
         "out = ensure_onnx(resolve_model(None), Path(sys.argv[1]), int8=True)\n"
         "assert OnnxEmbedder(out, quantized=True).embed(['what happened in the election?']).shape == (1, 384)\n"
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))\n"
@@ -291,7 +297,8 @@ def test_full_disk_shared_by_cache_and_index_is_one_error_not_two_exports(cache,
     def write_meta(path, meta):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(onnx_embed, "_write_meta", write_meta)
+    monkeypatch.setattr(export_cache, "_write_meta", write_meta)
+    monkeypatch.setattr(export, "_write_meta", write_meta)
     code, out, err = run(["index", docs(tmp_path), "--index", tmp_path / "index", "-q", "--int8", "no"])
     assert code == 1
     lines = err.splitlines()

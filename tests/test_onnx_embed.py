@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from briefing import onnx_embed
-from briefing.embedder import OFFICIAL_SHA256, ensure_onnx, file_sha256, resolve_model
+from briefing.embed import cpu, export, onnx
+from briefing.embed.model import OFFICIAL_SHA256, file_sha256, resolve_model
+from briefing.embed.select import ensure_onnx
 from briefing.errors import ModelError
-from briefing.onnx_embed import OnnxEmbedder, cpu_supports_int8, export_onnx
+from briefing.embed.onnx import OnnxEmbedder
+from briefing.embed.cpu import cpu_supports_int8
+from briefing.embed.export import export_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,7 +160,7 @@ def test_batch_order_is_preserved(embedder):
 def test_query_path_never_imports_torch(exported):
     code = (
         "import sys, json\n"
-        "from briefing.onnx_embed import OnnxEmbedder\n"
+        "from briefing.embed.onnx import OnnxEmbedder\n"
         f"e = OnnxEmbedder({str(exported)!r}, quantized={cpu_supports_int8()})\n"
         "assert e.embed(['what happened in the election?']).shape == (1, 384)\n"
         "heavy = ('torch', 'transformers', 'sentence_transformers')\n"
@@ -178,16 +181,16 @@ def test_written_out_graph_equals_the_traced_model(model_dir, tmp_path):
     """The graph onnx_graph writes from the weights gives the hidden states of the graph torch's exporter traces
     through transformers' BertModel, with padding in the batch, at sequence lengths of their own."""
     written, traced = tmp_path / "written.onnx", tmp_path / "traced.onnx"
-    assert onnx_embed._export_graph(model_dir, written) == ["input_ids", "attention_mask"]
-    names = onnx_embed._torch_export(model_dir, traced)
+    assert export._export_graph(model_dir, written) == ["input_ids", "attention_mask"]
+    names = export._torch_export(model_dir, traced)
     gen = np.random.default_rng(3)
     for batch, seq in ((1, 1), (4, 57), (2, 256)):
         ids = gen.integers(1000, 30000, (batch, seq), dtype=np.int64)
         mask = np.ones_like(ids)
         mask[-1, seq // 3 + 1:] = 0
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        got = onnx_embed._ort_session(written, threads=1).run(None, {n: feeds[n] for n in feeds if n != "token_type_ids"})
-        want = onnx_embed._ort_session(traced, threads=1).run(None, {n: feeds[n] for n in names})
+        got = onnx.ort_session(written, threads=1).run(None, {n: feeds[n] for n in feeds if n != "token_type_ids"})
+        want = onnx.ort_session(traced, threads=1).run(None, {n: feeds[n] for n in names})
         real = mask.astype(bool)
         assert np.abs(got[0][real] - want[0][real]).max() < 1e-4
 
@@ -195,18 +198,18 @@ def test_written_out_graph_equals_the_traced_model(model_dir, tmp_path):
 def test_only_plain_bert_is_written_out(model_dir, tmp_path, monkeypatch):
     """Other architectures go to torch's exporter instead of being written out wrongly."""
     traced = []
-    monkeypatch.setattr(onnx_embed, "_torch_export", lambda model_dir, path: traced.append(model_dir) or ["x"])
+    monkeypatch.setattr(export, "_torch_export", lambda model_dir, path: traced.append(model_dir) or ["x"])
     for change in ({"model_type": "mpnet"}, {"hidden_act": "gelu_new"}, {"position_embedding_type": "relative_key"}):
         other = tmp_path / next(iter(change.values()))
         shutil.copytree(model_dir, other)
         config = json.loads((model_dir / "config.json").read_text())
         (other / "config.json").write_text(json.dumps({**config, **change}))
-        assert onnx_embed._export_graph(other, tmp_path / "graph.onnx") == ["x"]
+        assert export._export_graph(other, tmp_path / "graph.onnx") == ["x"]
     assert traced == [tmp_path / "mpnet", tmp_path / "gelu_new", tmp_path / "relative_key"]
 
 
 def test_failed_export_leaves_no_out_dir(model_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(onnx_embed, "_export_graph", _failing_export)
+    monkeypatch.setattr(export, "_export_graph", _failing_export)
     out = tmp_path / "export"
     with pytest.raises(RuntimeError, match="killed midway"):
         export_onnx(model_dir, out)
@@ -219,8 +222,8 @@ def test_failed_reexport_keeps_previous_export(model_dir, exported, tmp_path, mo
     out.mkdir()
     for item in ("onnx.json", "tokenizer.json"):
         (out / item).write_bytes((exported / item).read_bytes())
-    monkeypatch.setattr(onnx_embed, "_write_meta", lambda path, meta: (_ for _ in ()).throw(OSError("disk full")))
-    monkeypatch.setattr(onnx_embed, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    monkeypatch.setattr(export, "_write_meta", lambda path, meta: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(export, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
     with pytest.raises(OSError, match="disk full"):
         export_onnx(model_dir, out)
     assert sorted(p.name for p in out.iterdir()) == ["onnx.json", "tokenizer.json"]
@@ -231,7 +234,7 @@ def test_successful_reexport_replaces_previous(model_dir, tmp_path, monkeypatch)
     out = tmp_path / "export"
     out.mkdir()
     (out / "stale.txt").write_text("old")
-    monkeypatch.setattr(onnx_embed, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
+    monkeypatch.setattr(export, "_export_graph", lambda model_dir, path: path.write_bytes(b"x") or ["input_ids"])
     export_onnx(model_dir, out)
     assert sorted(p.name for p in out.iterdir()) == ["model.onnx", "onnx.json", "tokenizer.json"]
     assert list(tmp_path.iterdir()) == [out]
@@ -282,7 +285,7 @@ def test_unsupported_modules_are_refused_before_loading_torch(model_dir, tmp_pat
     ],
 )
 def test_int8_cpu_detection(cpuinfo, machine, expected):
-    assert onnx_embed._int8_ok(cpuinfo, machine) is expected
+    assert cpu._int8_ok(cpuinfo, machine) is expected
     assert isinstance(cpu_supports_int8(), bool)
 
 
@@ -294,8 +297,8 @@ def test_int8_cpu_detection(cpuinfo, machine, expected):
 def test_torch_embedder_matches_sentence_transformers(model_dir, reference, bf16, via_transformers, monkeypatch):
     """The bf16 index backend gives the vectors of the float32 model, so float32 ONNX queries find its passages;
     so does the transformers route that models other than plain BERT take."""
-    from briefing import torch_embed
-    from briefing.torch_embed import TorchEmbedder
+    from briefing.embed import bf16 as torch_embed
+    from briefing.embed.bf16 import TorchEmbedder
 
     if via_transformers:
         monkeypatch.setattr(torch_embed.BertEncoder, "load", classmethod(lambda cls, model_dir, dtype: None))
@@ -316,7 +319,7 @@ def test_bert_encoder_equals_transformers(model_dir):
     import torch
     from transformers import AutoModel
 
-    from briefing.torch_embed import BertEncoder
+    from briefing.embed.bf16 import BertEncoder
 
     ours = BertEncoder.load(model_dir, torch.float32)
     theirs = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
@@ -336,7 +339,7 @@ def test_bert_encoder_declines_other_architectures(model_dir, tmp_path):
 
     import torch
 
-    from briefing.torch_embed import BertEncoder
+    from briefing.embed.bf16 import BertEncoder
 
     for change in ({"model_type": "mpnet"}, {"hidden_act": "relu"}, {"position_embedding_type": "relative_key"}):
         target = tmp_path / next(iter(change.values()))
@@ -357,7 +360,7 @@ def test_linear_ops_fall_back_to_plain_torch():
     import torch
     import torch.nn.functional as F
 
-    from briefing.torch_embed import linear_ops
+    from briefing.embed.bf16 import linear_ops
 
     x, w, b = torch.randn(2, 3, 16), torch.randn(8, 16), torch.randn(8)
 
@@ -391,7 +394,7 @@ def test_linear_ops_fall_back_to_plain_torch():
     ],
 )
 def test_bf16_cpu_detection(cpuinfo, expected):
-    from briefing.torch_embed import bf16_ok, cpu_supports_bf16
+    from briefing.embed.cpu import bf16_ok, cpu_supports_bf16
 
     assert bf16_ok(cpuinfo) is expected
     assert isinstance(cpu_supports_bf16(), bool)
@@ -403,9 +406,9 @@ def test_passages_embedded_from_chunk_ids_equal_embedding_their_text(backend, tm
     are bit for bit those of tokenizing the passage texts (real model, both float backends)."""
     import shutil
 
-    from briefing import indexer
-    from briefing.store import Store
-    from briefing.torch_embed import cpu_supports_bf16
+    from briefing.ingest import indexer
+    from briefing.store.sqlite import Store
+    from briefing.embed.cpu import cpu_supports_bf16
     from conftest import ARTICLES
 
     if backend == "bf16" and not cpu_supports_bf16():

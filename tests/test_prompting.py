@@ -9,8 +9,8 @@ import jinja2
 import pytest
 
 from briefing.errors import UsageError
-from briefing.llm import StubLLM
-from briefing.prompting import (
+from briefing.answer.llm import StubLLM
+from briefing.answer.prompting import (
     DEFAULT_MAX_CONTEXT,
     NO_ANSWER,
     ask_messages,

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from briefing.retrieve import fts_query
+from briefing.answer.retrieve import fts_query
 
 
 @pytest.mark.parametrize(

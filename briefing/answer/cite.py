@@ -1,0 +1,367 @@
+"""Check an answer's ``[n]`` markers: drop invalid ones, renumber, verify each against its passage, quote it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from briefing.config import display_path
+from briefing.text import THOUSANDS, make_span, sentences, stems
+from briefing.types import Citation, Hit
+
+# Share of a claim's content words that its cited window must contain. tests/test_cite.py::SUPPORT_TABLE holds the
+# evidence: faithful paraphrases of a passage score 0.75-1.0; claims from another passage of the same story score
+# 0.0-0.45 (shared names: "Macron", "France", "Great Britain"); a claim half taken from elsewhere scores 0.5. So
+# the bar sits above 0.5: a false "supported" is the worst outcome, while a loose paraphrase ("Berlin" for
+# "Germany", 0.5) that misses it is only shown as "[n?]" next to the passage's own words.
+MIN_SUPPORT = 0.6
+
+# A range marker like "[1-100000]" expands to at most this many numbers: no answer cites 20 passages in one marker.
+MAX_RANGE = 20
+
+_NUM = r"\d{1,9}"  # int() of thousands of digits raises; nine digits is plenty for a passage number
+_ITEM = rf"{_NUM}(?:\s*[-–—]\s*{_NUM})?"
+# A trailing "?" is our own unverified form "[2?]": if a model copies it, it is checked again, not left as text
+# that looks like a citation but points nowhere.
+_LIST = rf"\s*{_ITEM}(?:\s*,\s*{_ITEM})*\s*\??\s*"
+# "[1]", "[1, 2]", "[1-3]", and the doubled "[[1]]" some models emit; "(?!\()" leaves markdown links "[1](url)" alone.
+_MARKER = re.compile(rf"\[\[(?P<double>{_LIST})\]\](?!\()|\[(?P<single>{_LIST})\](?!\()")
+_ITEM_PARTS = re.compile(rf"\s*({_NUM})\s*(?:[-–—]\s*({_NUM})\s*)?")
+# Markers separated by nothing, spaces or one comma ("[1] [2]", "[1], [2]") form one group, written "[1][2]".
+_GROUP_GAP = re.compile(r"[ \t]*,?[ \t]*")
+# A number in a claim: "600,000", "33", "2025", "1.5"; thousands commas go first so "600,000" matches "600000".
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LIST_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
+_ONLY_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])?\s*$")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^\n]*\1\s*:?\s*$")  # "**Key points**" works as a heading
+_CLOSERS = ".,;:!?)]}\"'”’…"
+_QUOTE_DISPLAY = 300
+_WARN_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A citation marker's position ``text[start:end]`` and the passage numbers it cites, in written order."""
+
+    start: int
+    end: int
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The checked answer: renumbered ``text``, its ``citations`` (citation n is ``citations[n-1]``), ``warnings``."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    warnings: tuple[str, ...]
+
+
+def parse_markers(text: str) -> list[Marker]:
+    """Citation markers in ``text``, in order.
+
+    ``[1]`` -> (1,); ``[1, 2]`` / ``[1,2]`` -> (1, 2); ``[1][2]`` -> two markers; ``[1-3]`` / ``[1–3]`` -> (1, 2, 3);
+    ``[1, 1]`` -> (1,); ``[2?]`` (the unverified form ``check`` writes) -> (2,). Out-of-range numbers (``[0]``, ``[99]``) are parsed; ``check`` rejects them. Not markers:
+    ``[citation needed]``, ``1]``, ``[a]``, ``[1.5]``, ``[]``, markdown links ``[text](url)`` and ``[1](url)``, and
+    reversed ranges like ``[3-1]`` (more likely a score than a citation). Nested brackets: the doubled form ``[[1]]``
+    (or ``[[1, 2]]``) is one marker covering all four brackets, so it is rewritten as plain ``[1]``; in any other
+    nesting such as ``[see [1]]`` only the inner ``[1]`` is a marker. A range expands to at most ``MAX_RANGE``
+    numbers from its start: ``[1-100000]`` -> (1, ..., 20).
+    """
+    out: list[Marker] = []
+    for m in _MARKER.finditer(text):
+        body = m.group("double") if m.group("double") is not None else m.group("single")
+        numbers = _expand(body)
+        if numbers:
+            out.append(Marker(m.start(), m.end(), numbers))
+    return out
+
+
+def _expand(body: str) -> tuple[int, ...]:
+    """The numbers of a marker body like ``1, 3-5``, de-duplicated; empty if a range is reversed."""
+    numbers: list[int] = []
+    for item in body.replace("?", "").split(","):
+        m = _ITEM_PARTS.fullmatch(item)
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        if hi < lo:
+            return ()
+        numbers.extend(range(lo, min(hi, lo + MAX_RANGE - 1) + 1))
+    return tuple(dict.fromkeys(numbers))
+
+
+def support(claim: str, passage_text: str) -> tuple[float, tuple[int, int] | None]:
+    """How well ``passage_text`` supports ``claim``, and the best quote: ``(score, (lo, hi))`` into ``passage_text``.
+
+    Lexical test. Windows are each sentence of the passage and each pair of adjacent sentences. A window's score is
+    the share of the claim's distinct content words (``text.content_words``, hyphenated words split, reduced by a
+    tiny suffix stemmer so "troops"/"troop" and "announced"/"announce" match) that occur in the window. The best
+    window has the highest score; on ties the earlier one, and a pair only when it beats every single sentence.
+    Every number in the claim ("600,000", "33", "2025") must occur somewhere in the passage, otherwise the score is
+    0 (the window is still returned, to show what the passage says). A claim without content words scores 0.
+    Limits: word overlap cannot see negation ("not" is a stopword) or who did what to whom. The window is ``None``
+    only when the passage has no text.
+    """
+    windows = _windows(passage_text)
+    if not windows:
+        return 0.0, None
+    wanted = set(stems(claim))
+    best_score, best = -1.0, windows[0]
+    for lo, hi in windows:
+        score = len(wanted & set(stems(passage_text[lo:hi]))) / len(wanted) if wanted else 0.0
+        if score > best_score:
+            best_score, best = score, (lo, hi)
+    if _missing_numbers(claim, passage_text):
+        return 0.0, best
+    return best_score, best
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Single sentences first, then adjacent pairs, so a strict ``>`` keeps a single sentence on ties."""
+    sents = sentences(text)
+    pairs = [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+    return sents + pairs
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers written in ``text``, thousands separators removed, de-duplicated in order."""
+    return list(dict.fromkeys(_NUMBER.findall(THOUSANDS.sub("", text))))
+
+
+def _missing_numbers(claim: str, passage_text: str) -> list[str]:
+    """The claim's numbers that the passage does not contain, in claim order."""
+    have = set(_numbers(passage_text))
+    return [n for n in _numbers(claim) if n not in have]
+
+
+@dataclass
+class _Group:
+    """Adjacent markers of one sentence, rewritten together as ``[1][2]``."""
+
+    start: int
+    end: int
+    numbers: list[int]
+    sentence: int | None
+
+
+class _Numbering:
+    """New numbers by first appearance, one per (passage, quote window, supported), and the warnings so far."""
+
+    def __init__(self, hits: Sequence[Hit], min_support: float) -> None:
+        self.hits = hits
+        self.min_support = min_support
+        self.keys: dict[tuple[int, int, int, bool], int] = {}
+        self.citations: list[Citation] = []
+        self.warnings: dict[str, None] = {}  # an ordered set: the same line twice is noise
+
+    def warn(self, line: str) -> None:
+        self.warnings[line] = None
+
+    def valid(self, k: int) -> bool:
+        """Whether passage ``k`` exists; warns (once per number) when it does not."""
+        if 1 <= k <= len(self.hits):
+            return True
+        total = len(self.hits)
+        if total == 0:
+            why = "there are no passages"
+        elif k == 0:
+            why = f"passages are numbered 1 to {total}"
+        else:
+            why = f"there {'is' if total == 1 else 'are'} only {total} passage{'' if total == 1 else 's'}"
+        self.warn(f"removed citation [{k}]: {why}")
+        return False
+
+    def cite(self, claim: str, k: int) -> str:
+        """Check ``claim`` against passage ``k`` and return its new marker, ``[n]`` or ``[n?]`` when unsupported."""
+        hit = self.hits[k - 1]
+        chunk = hit.chunk
+        score, window = support(claim, chunk.text)
+        lo, hi = window or (0, len(chunk.text))
+        span = make_span(hit.doc, chunk.span.char_start + lo, chunk.span.char_start + hi, after=chunk.span)
+        quote = hit.doc.text[span.char_start : span.char_end]
+        # The quote is always cut from the document itself; if the chunk disagrees with it, offsets are broken
+        # upstream and nothing may be presented as sourced.
+        intact = quote == chunk.text[lo:hi]
+        ok = intact and window is not None and score >= self.min_support
+        key = (k, lo, hi, ok)
+        n = self.keys.get(key)
+        if n is None:
+            n = self.keys[key] = len(self.citations) + 1
+            self.citations.append(Citation(n=n, hit=hit, quote=quote, quote_span=span, supported=ok))
+        if not intact:
+            self.warn(f"[{n}] passage text does not match {hit.doc.path} at its offsets; citation not verified")
+        elif not ok:
+            missing = _missing_numbers(claim, chunk.text)
+            why = f" ({', '.join(missing)} not in the passage)" if missing else ""
+            self.warn(f'[{n}] does not support: "{_short(claim)}"{why}')
+        return f"[{n}]" if ok else f"[{n}?]"
+
+
+def check(answer: str, hits: Sequence[Hit], *, min_support: float = MIN_SUPPORT) -> Checked:
+    """Verify every citation of ``answer`` against ``hits`` (passage n is ``hits[n-1]``) and renumber them.
+
+    Sentences come from ``text.sentences`` (so every line, list item included, is its own sentence). A marker
+    belongs to the sentence it sits in; one between sentences ("spoke. [1] Next", "spoke.[1][2] Next") to the
+    sentence before it on its line, and one at the start of a line to the sentence after it. Markers citing a
+    passage that does not exist are removed with a warning. Each remaining (sentence, passage) pair is checked
+    with ``support`` and holds when its score is at least ``min_support`` (default ``MIN_SUPPORT``, 0.6: see the
+    comment at its definition). An unsupported one stays visible as ``[n?]``, with ``supported=False`` and a
+    warning. A sentence with content words but no valid citation is reported as uncited, except headings (``#``
+    lines, lines that are entirely bold) and lead-ins ending with ``:``; a heading that carries a marker is checked.
+    When a passage's chunk text differs from its document at the chunk's offsets, nothing from it is verified.
+
+    Numbering: new numbers run 1..m by first appearance. One number stands for one (passage, quote, verdict):
+    sentences supported by the same window of a passage share a number, while a sentence supported by another
+    window of the same passage gets its own number, so every ``[n]`` resolves to a quote that supports that
+    very sentence. Repeats of a passage within one sentence collapse to one; adjacent markers are written
+    ``[1][2]``.
+    """
+    markers = parse_markers(answer)
+    masked = _mask(answer, markers)
+    sents = sentences(masked)
+    groups = _group(answer, markers, sents)
+    numbering = _Numbering(hits, min_support)
+    replacement: dict[int, str] = {}
+    for si, (lo, hi) in enumerate(sents):
+        claim = _LIST_BULLET.sub("", masked[lo:hi])
+        cited, seen = False, set()
+        for gi, group in enumerate(groups):
+            if group.sentence != si:
+                continue
+            new = []
+            for k in group.numbers:
+                if numbering.valid(k) and k not in seen:
+                    seen.add(k)
+                    new.append(numbering.cite(claim, k))
+            replacement[gi] = "".join(new)
+            cited = cited or bool(new)
+        if not cited and _is_claim(masked, lo, claim):
+            numbering.warn(f'uncited sentence: "{_short(claim)}"')
+    for gi, group in enumerate(groups):
+        if group.sentence is None:
+            for k in group.numbers:
+                numbering.warn(f"removed citation [{k}]: it is not attached to any sentence")
+            replacement[gi] = ""
+    return Checked(
+        text=_rewrite(answer, groups, replacement),
+        citations=tuple(numbering.citations),
+        warnings=tuple(numbering.warnings),
+    )
+
+
+def _mask(text: str, markers: Sequence[Marker]) -> str:
+    """``text`` with markers blanked to spaces: offsets stay, and "spoke.[1] Next" splits like "spoke. Next"."""
+    chars = list(text)
+    for m in markers:
+        chars[m.start : m.end] = " " * (m.end - m.start)
+    return "".join(chars)
+
+
+def _sentence_of(text: str, pos: int, sents: Sequence[tuple[int, int]]) -> int | None:
+    """The sentence a marker at ``pos`` belongs to (see ``check``), or None when the answer has no sentences."""
+    line_lo = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+    line_hi = min(i for i in (text.find("\n", pos), text.find("\r", pos), len(text)) if i >= 0)
+    before = [i for i, (lo, _) in enumerate(sents) if lo <= pos]
+    after = [i for i, (lo, _) in enumerate(sents) if lo > pos]
+    if before and sents[before[-1]][0] >= line_lo:
+        return before[-1]
+    if after and sents[after[0]][0] < line_hi:
+        return after[0]
+    if before:
+        return before[-1]
+    return after[0] if after else None
+
+
+def _group(text: str, markers: Sequence[Marker], sents: Sequence[tuple[int, int]]) -> list[_Group]:
+    """Markers merged into groups: same sentence, separated only by spaces or a comma."""
+    groups: list[_Group] = []
+    for m in markers:
+        si = _sentence_of(text, m.start, sents)
+        last = groups[-1] if groups else None
+        if last and last.sentence == si and _GROUP_GAP.fullmatch(text, last.end, m.start):
+            last.end = m.end
+            last.numbers.extend(m.numbers)
+        else:
+            groups.append(_Group(m.start, m.end, list(m.numbers), si))
+    return groups
+
+
+def _is_claim(masked: str, lo: int, claim: str) -> bool:
+    """Whether an uncited sentence should have had a citation: not a heading, a lead-in, a bullet or a rule."""
+    line_lo = max(masked.rfind("\n", 0, lo), masked.rfind("\r", 0, lo)) + 1
+    line_end = [i for i in (masked.find("\n", lo), masked.find("\r", lo)) if i >= 0]
+    line = masked[line_lo : min(line_end) if line_end else len(masked)]
+    if line.lstrip().startswith("#") or _BOLD_LINE.match(line) or _ONLY_BULLET.match(claim):
+        return False
+    if claim.rstrip().endswith(":"):
+        return False
+    return bool(stems(claim))
+
+
+def _rewrite(text: str, groups: Sequence[_Group], replacement: dict[int, str]) -> str:
+    """``text`` with each group replaced; a removed group takes the whitespace it would leave behind with it."""
+    out, pos = [], 0
+    for gi, group in enumerate(groups):
+        start, end = group.start, group.end
+        new = replacement.get(gi, "")
+        if not new:
+            start, end = _tidy(text, start, end, pos)
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _tidy(text: str, start: int, end: int, floor: int) -> tuple[int, int]:
+    """The region to delete for a removed marker ``text[start:end]``, so no double or stray space remains."""
+    left = start
+    while left > floor and text[left - 1] in " \t":
+        left -= 1
+    right = end
+    while right < len(text) and text[right] in " \t":
+        right += 1
+    after = text[right] if right < len(text) else "\n"
+    if after in "\r\n":  # "spoke. [7]\n" -> "spoke.\n"
+        return left, right
+    if after in _CLOSERS:  # "spoke [7]." -> "spoke."
+        return left, end
+    if left < start or start == 0 or text[start - 1] in "\r\n":  # "spoke. [7] Next", "[7] Macron"
+        return start, right
+    return start, end  # "spoke.[7] Next", "Macron[7] spoke"
+
+
+def _short(sentence: str) -> str:
+    """A sentence on one line, cut to ``_WARN_CHARS`` characters for a warning."""
+    flat = " ".join(sentence.split())
+    return flat if len(flat) <= _WARN_CHARS else flat[: _WARN_CHARS - 3].rstrip() + "..."
+
+
+def format_sources(citations: Sequence[Citation]) -> str:
+    """The sources list, one line per citation: ``[1] path:L5 — Title (outlet, 2025-11-26) — "quote"``.
+
+    Lines are ``L5`` or ``L5-L7``; a missing title, outlet or date is left out; an unsupported citation ends with
+    `` (unverified)``. For display only, the quote's whitespace is collapsed to single spaces (so each source
+    stays on one line) and a quote over 300 characters is cut with an ellipsis; ``Citation.quote`` stays exact.
+    """
+    return "\n".join(_source_line(c) for c in citations)
+
+
+def _source_line(c: Citation) -> str:
+    doc, span = c.hit.doc, c.quote_span
+    lines = f"L{span.line_start}" if span.line_start == span.line_end else f"L{span.line_start}-L{span.line_end}"
+    parts = [f"[{c.n}] {display_path(doc.path)}:{lines}"]
+    meta = ", ".join(x for x in (doc.source, doc.published.isoformat() if doc.published else None) if x)
+    title = " ".join((doc.title or "").split())
+    if title or meta:
+        parts.append(" ".join(x for x in (title, f"({meta})" if meta else "") if x))
+    parts.append(f'"{_display_quote(c.quote)}"')
+    return " — ".join(parts) + ("" if c.supported else " (unverified)")
+
+
+def _display_quote(quote: str) -> str:
+    flat = " ".join(quote.split())
+    if len(flat) <= _QUOTE_DISPLAY:
+        return flat
+    return flat[:_QUOTE_DISPLAY].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,598 @@
+"""The on-disk index: SQLite (documents, chunks, vectors, FTS5) is the source of truth and commits atomically;
+the FAISS file is a derived, generation-stamped copy of the vectors, rebuilt from SQLite whenever it is stale."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from briefing.errors import IndexError_
+from briefing.types import Chunk, Document, Span
+
+SCHEMA_VERSION = 1
+DB_NAME = "briefing.sqlite"
+# `--rebuild` writes a whole new database here and renames it over DB_NAME only once it has committed.
+REBUILD_DB = ".rebuild.sqlite"
+MANIFEST = "manifest.json"
+REBUILD = "run `briefing index --rebuild FOLDER` to start over"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT,
+    status TEXT NOT NULL, reason TEXT, indexed_at REAL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, path TEXT NOT NULL, record INTEGER, line INTEGER, title TEXT NOT NULL,
+    published TEXT, source TEXT, url TEXT, authors TEXT NOT NULL, kind TEXT NOT NULL,
+    verbatim INTEGER NOT NULL, body_start INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_published ON documents(published);
+CREATE TABLE IF NOT EXISTS occurrences (
+    path TEXT NOT NULL, record INTEGER NOT NULL, doc_id TEXT NOT NULL, line INTEGER,
+    PRIMARY KEY (path, record));
+CREATE INDEX IF NOT EXISTS occurrences_doc ON occurrences(doc_id);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, ord INTEGER NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, line_start INTEGER NOT NULL, line_end INTEGER NOT NULL,
+    text TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS skips (path TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS skips_path ON skips(path);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, title, tokenize='porter unicode61 remove_diacritics 2');
+"""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the index remembers about a file, to tell whether it changed."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    status: str
+    reason: str | None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    con.execute("PRAGMA busy_timeout = 30000")
+    return con
+
+
+def db_error(exc: sqlite3.Error, root: Path | None = None) -> IndexError_:
+    """One line for an SQLite error, naming the fix. A full disk, a read-only place or a busy index is not damage:
+    only real damage (or an unknown error) is sent to ``--rebuild``."""
+    where = f"the index at {root}/" if root is not None else "the index"
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return IndexError_(f"{where} could not be written: the disk is full ({exc}); free some space and run again")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return IndexError_(f"{where} cannot be opened or written ({exc}); check the folder's permissions and "
+                           "free space, or pass --index DIR")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return IndexError_(f"{where} is busy ({exc}); wait for the other `briefing` to finish and try again")
+    return IndexError_(f"{where} is damaged ({exc}); {REBUILD}")
+
+
+def _last_generation(root: Path) -> int:
+    """The highest generation the index directory has seen (its database or any vectors file), for ``--rebuild`` to
+    continue from; 0 when there is nothing readable."""
+    gens = [int(m.group(1)) for p in root.glob("vectors-*.faiss")
+            if (m := re.fullmatch(r"vectors-(\d+)\.faiss", p.name))]
+    if (root / DB_NAME).exists():
+        con = None
+        try:
+            # an ordinary read-write connection: a hot journal left by a crashed build is rolled back here, so it
+            # cannot later be paired with the new database swapped in under the same name
+            con = _connect(root / DB_NAME)
+            row = con.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            gens.append(int(row[0]) if row else 0)
+        except (sqlite3.Error, ValueError, TypeError):
+            pass  # a damaged index is what --rebuild is for
+        finally:
+            if con is not None:
+                con.close()
+    return max(gens, default=0)
+
+
+class Store:
+    """An index directory. Open with :meth:`open` to read, or :meth:`writer` to change it under a lock."""
+
+    def __init__(self, root: Path, con: sqlite3.Connection):
+        self.root = root
+        self.con = con
+        self._faiss = None
+        self._faiss_gen: int | None = None
+        self._swap: Path | None = None  # --rebuild: the new database, renamed over DB_NAME when it commits
+        self._fresh = False  # --rebuild: never start the FAISS file from the previous index's
+
+    # ---- opening -------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, root: Path) -> "Store":
+        """Open an existing index for reading; a missing or damaged index is a clear error naming the fix."""
+        db = root / DB_NAME
+        if not db.exists():
+            raise IndexError_(f"no index at {root}/; run `briefing index FOLDER` first (or pass --index DIR)")
+        try:
+            con = _connect(db)
+            store = cls(root, con)
+            meta = store.meta()
+        except sqlite3.DatabaseError as exc:
+            raise db_error(exc, root) from None
+        if not meta:
+            raise IndexError_(f"the index at {root}/ was never completed; run `briefing index FOLDER`")
+        if int(meta.get("schema_version", 0)) != SCHEMA_VERSION:
+            raise IndexError_(f"the index at {root}/ has schema {meta.get('schema_version')}, "
+                              f"this briefing reads {SCHEMA_VERSION}; {REBUILD}")
+        return store
+
+    @classmethod
+    @contextlib.contextmanager
+    def writer(cls, root: Path, *, rebuild: bool = False) -> Iterator["Store"]:
+        """Open (creating if needed) for writing, holding an exclusive lock so two builds never interleave.
+
+        With ``rebuild`` the previous index is not touched: a new database is built beside it and renamed over it
+        when the run commits (see :meth:`apply`), so an interrupted or failed rebuild loses nothing and readers see
+        the old index until the new one is complete."""
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            lock = open(root / ".lock", "a+")
+        except OSError as exc:
+            raise IndexError_(f"cannot write the index at {root}/: {exc.strerror or exc}") from None
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexError_(f"another `briefing index` is writing {root}/; wait for it to finish") from None
+            db = root / DB_NAME
+            if rebuild:
+                db = root / REBUILD_DB
+                _unlink_db(db)  # left by a rebuild that was killed
+                gen = _last_generation(root)
+            con = _connect(db)
+            try:
+                con.executescript(_SCHEMA)
+                if rebuild:
+                    # generations keep counting up across a rebuild, so no reader can take a vectors file of the
+                    # old index for one of the new
+                    con.execute("INSERT INTO meta(key, value) VALUES ('generation', ?)", (str(gen),))
+            except sqlite3.DatabaseError as exc:
+                con.close()
+                if rebuild:
+                    _unlink_db(db)
+                raise db_error(exc, root) from None
+            store = cls(root, con)
+            if rebuild:
+                store._swap, store._fresh = db, True
+            try:
+                yield store
+            finally:
+                con.close()
+                if store._swap is not None:  # the rebuild did not commit: drop it, the previous index stands
+                    _unlink_db(store._swap)
+        finally:
+            lock.close()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator["Store"]:
+        """A read transaction: every query inside sees one generation of the index, even while a build commits."""
+        if self.con.in_transaction:
+            yield self
+            return
+        self.con.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.con.execute("COMMIT")
+
+    # ---- metadata -------------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self.con.execute("SELECT key, value FROM meta"))
+
+    def generation(self) -> int:
+        return int(self.meta().get("generation", 0))
+
+    def manifest(self) -> dict:
+        """Schema, model, dimension, chunking settings, counts and build time, as stored in the index."""
+        meta = self.meta()
+        out = {
+            "schema_version": int(meta.get("schema_version", SCHEMA_VERSION)),
+            "model": meta.get("model"),
+            "model_sha256": meta.get("model_sha256"),
+            "dim": int(meta["dim"]) if "dim" in meta else None,
+            "int8": meta.get("int8") == "1",
+            "backend": meta.get("backend"),
+            "chunking": json.loads(meta.get("chunking", "{}")),
+            "generation": int(meta.get("generation", 0)),
+            "built_at": meta.get("built_at"),
+        }
+        out["counts"] = self.counts()
+        return out
+
+    def counts(self) -> dict[str, int]:
+        q = lambda sql: self.con.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "files": q("SELECT count(*) FROM files WHERE status = 'ok'"),
+            "documents": q("SELECT count(*) FROM documents"),
+            "undated": q("SELECT count(*) FROM documents WHERE published IS NULL"),
+            "chunks": q("SELECT count(*) FROM chunks"),
+            "duplicates": q("SELECT count(*) FROM occurrences") - q("SELECT count(*) FROM documents"),
+            "skipped": q("SELECT count(*) FROM skips"),
+        }
+
+    def check_model(self, model: str, sha256: str, dim: int, chunking: dict) -> None:
+        """Refuse to mix vectors of two models or two chunkings in one index."""
+        meta = self.meta()
+        if "model" not in meta:
+            return
+        if meta["model"] != model or meta.get("model_sha256", "") != sha256 or int(meta["dim"]) != dim:
+            raise IndexError_(f"this index was built with model {meta['model']}, not {model}; "
+                              f"pass --model {meta['model']} or add --rebuild to start over with {model}")
+        if json.loads(meta.get("chunking", "{}")) != json.loads(json.dumps(chunking)):
+            raise IndexError_(f"this index was built with other chunking settings; add --rebuild to re-chunk")
+
+    # ---- reading ----------------------------------------------------------------------------------------------
+    def files(self) -> dict[str, FileState]:
+        return {r[0]: FileState(*r) for r in self.con.execute(
+            "SELECT path, size, mtime_ns, sha256, status, reason FROM files")}
+
+    def skips(self) -> list[tuple[str, str]]:
+        return list(self.con.execute("SELECT path, reason FROM skips ORDER BY path"))
+
+    def has_document(self, doc_id: str) -> bool:
+        return self.con.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    def documents(self, ids: Iterable[str] | None = None) -> dict[str, Document]:
+        """Documents by id (all of them when ``ids`` is None)."""
+        cols = "id, path, title, text, published, source, url, authors, kind, verbatim, body_start, line, record"
+        if ids is None:
+            rows = self.con.execute(f"SELECT {cols} FROM documents")
+        else:
+            ids = list(dict.fromkeys(ids))
+            rows = []
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                rows += self.con.execute(
+                    f"SELECT {cols} FROM documents WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        return {r[0]: _doc(r) for r in rows}
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
+        out: dict[int, Chunk] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            for r in self.con.execute(
+                "SELECT id, doc_id, ord, text, char_start, char_end, line_start, line_end FROM chunks "
+                f"WHERE id IN ({','.join('?' * len(part))})", part):
+                out[r[0]] = Chunk(r[1], r[2], r[3], Span(r[4], r[5], r[6], r[7]), id=r[0])
+        return out
+
+    def chunk_ids_between(self, since: date | None, until: date | None) -> set[int]:
+        """Ids of chunks whose document is published inside the inclusive window (undated ones never are)."""
+        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.published IS NOT NULL"
+        args: list = []
+        if since:
+            sql += " AND d.published >= ?"
+            args.append(since.isoformat())
+        if until:
+            sql += " AND d.published <= ?"
+            args.append(until.isoformat())
+        return {r[0] for r in self.con.execute(sql, args)}
+
+    def date_range(self) -> tuple[date | None, date | None, int, int]:
+        """``(oldest, newest, dated, undated)``: the publication dates and counts of the index's documents."""
+        oldest, newest, dated = self.con.execute(
+            "SELECT min(published), max(published), count(published) FROM documents").fetchone()
+        undated = self.con.execute("SELECT count(*) FROM documents WHERE published IS NULL").fetchone()[0]
+        return (date.fromisoformat(oldest) if oldest else None, date.fromisoformat(newest) if newest else None,
+                dated, undated)
+
+    def count_published(self, since: date, until: date) -> int:
+        """How many documents were published inside the inclusive window."""
+        return self.con.execute("SELECT count(*) FROM documents WHERE published BETWEEN ? AND ?",
+                                (since.isoformat(), until.isoformat())).fetchone()[0]
+
+    def undated_ids(self) -> list[str]:
+        """Ids of the documents with no publication date."""
+        return [r[0] for r in self.con.execute("SELECT id FROM documents WHERE published IS NULL")]
+
+    def occurrences(self, doc_id: str) -> list[tuple[str, int]]:
+        """Where a stored document occurs: ``(path, record)`` pairs in order."""
+        return list(self.con.execute("SELECT path, record FROM occurrences WHERE doc_id = ? ORDER BY path, record",
+                                     (doc_id,)))
+
+    def dense(self, query_vector: np.ndarray, depth: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
+        """The ``depth`` passages nearest to ``query_vector`` (inner product of normalised vectors), as
+        ``(chunk id, cosine)`` best first; only ids in ``allowed`` when it is given."""
+        index = self.faiss_index()
+        if not index.ntotal:
+            return []
+        wanted = index.ntotal if allowed is not None else min(depth, index.ntotal)
+        scores, ids = index.search(np.asarray(query_vector, dtype="float32").reshape(1, -1), wanted)
+        out: list[tuple[int, float]] = []
+        for cid, sc in zip(ids[0], scores[0]):
+            if cid < 0 or (allowed is not None and int(cid) not in allowed):
+                continue
+            out.append((int(cid), float(sc)))
+            if len(out) >= depth:
+                break
+        return out
+
+    def keyword(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 bm25 search (title weighted half as much as text); ``(chunk id, bm25)`` best first."""
+        if not match:
+            return []
+        try:
+            return list(self.con.execute(
+                "SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY s LIMIT ?", (match, limit)))
+        except sqlite3.OperationalError:
+            return []
+
+    def vectors(self, ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, vectors)`` straight from SQLite, the source of truth."""
+        dim = int(self.meta().get("dim", 0))
+        if ids is None:
+            rows = self.con.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        else:
+            rows = []
+            ids = list(ids)
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                rows += self.con.execute(
+                    f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        idx = np.fromiter((r[0] for r in rows), dtype="int64", count=len(rows))
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="float32").reshape(len(rows), dim) if rows \
+            else np.zeros((0, dim), dtype="float32")
+        return idx, vecs
+
+    def faiss_index(self):
+        """The FAISS index of the current generation: loaded from disk when its file matches, else rebuilt from
+        SQLite (after a crash between commit and file write, or if the file is missing or damaged)."""
+        import faiss
+
+        from briefing.store.vectors import tune
+
+        gen = self.generation()
+        if self._faiss is not None and self._faiss_gen == gen:
+            return self._faiss
+        path = self.root / f"vectors-{gen}.faiss"
+        index = None
+        if path.exists():
+            try:
+                index = faiss.read_index(str(path))
+                tune(index)
+            except RuntimeError:
+                index = None
+        counts = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if index is None or index.ntotal != counts:
+            index = self._build_faiss()
+        self._faiss, self._faiss_gen = index, gen
+        return index
+
+    def _build_faiss(self):
+        from briefing.store.vectors import new_index
+
+        ids, vecs = self.vectors()
+        return new_index(int(self.meta().get("dim", 0)) or 1, ids, vecs)
+
+    # ---- writing (only inside Store.writer) ---------------------------------------------------------------------
+    def apply(self, *, meta: dict[str, str], touched: Sequence[FileState], removed: Sequence[str],
+              new_docs: Sequence[tuple[Document, list[tuple[str, int, int | None]], list[Chunk], np.ndarray]],
+              aliases: Sequence[tuple[str, str, int, int | None]], skips: dict[str, list[str]],
+              restamped: Sequence[FileState] = ()) -> int:
+        """Apply one build in a single transaction: files re-read (``touched``) and ``removed`` lose their old
+        occurrences; ``new_docs`` (document, its occurrences, chunks, vectors) and ``aliases`` (doc id, path,
+        record, line: a known document seen in another place) are added; documents left with no occurrence are
+        deleted with their chunks; ``restamped`` files only get their new size and mtime (same content). Then the
+        FAISS file of the new generation is written. Returns the generation."""
+        gen = self.generation() + 1
+        try:
+            deleted, added_ids, added_vecs = self._apply(gen, meta, touched, removed, new_docs, aliases, skips,
+                                                         restamped)
+        except sqlite3.Error as exc:
+            hint = "; free some space and run again" if "SQLITE_FULL" in getattr(exc, "sqlite_errorname", "") else ""
+            raise IndexError_(f"could not write the index at {self.root}/ ({exc}); the previous index is intact"
+                              f"{hint}") from None
+        if self._swap is not None:
+            # --rebuild: the new database is complete and committed; one rename publishes it. Readers that opened
+            # the old one keep reading it whole. The old database's journal goes first: it must never be taken for
+            # the journal of the new one.
+            try:
+                (self.root / (DB_NAME + "-journal")).unlink(missing_ok=True)
+                os.replace(self._swap, self.root / DB_NAME)
+            except OSError as exc:
+                raise IndexError_(f"could not replace the index at {self.root}/ ({exc.strerror or exc}); the "
+                                  "previous index is intact") from None
+            self._swap = None
+        try:
+            self._write_faiss(gen, deleted, added_ids, added_vecs)
+        except (OSError, RuntimeError) as exc:
+            # the commit stands: readers rebuild the vector file from SQLite, so nothing is lost
+            raise IndexError_(f"the index was updated but its vector file could not be written ({_short(exc)}); "
+                              "it will be rebuilt on next use") from None
+        try:
+            self.write_manifest()
+        except OSError as exc:
+            raise IndexError_(f"the index was updated but {MANIFEST} could not be written ({exc.strerror or exc}); "
+                              "the next `briefing index` writes it") from None
+        return gen
+
+    def _apply(self, gen, meta, touched, removed, new_docs, aliases, skips, restamped):
+        """The transaction of :meth:`apply`; returns the passage ids deleted and added, and the added vectors."""
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            gone_paths = [f.path for f in touched] + list(removed)
+            affected: set[str] = set()
+            for p in gone_paths:
+                affected.update(r[0] for r in con.execute("SELECT doc_id FROM occurrences WHERE path = ?", (p,)))
+                con.execute("DELETE FROM occurrences WHERE path = ?", (p,))
+                con.execute("DELETE FROM skips WHERE path = ?", (p,))
+            con.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
+            con.executemany(
+                "INSERT OR REPLACE INTO files(path, size, mtime_ns, sha256, status, reason, indexed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(f.path, f.size, f.mtime_ns, f.sha256, f.status, f.reason, time.time()) for f in touched])
+            con.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                            [(f.size, f.mtime_ns, f.path) for f in restamped])
+            for path, reasons in skips.items():
+                con.executemany("INSERT INTO skips(path, reason) VALUES (?, ?)", [(path, r) for r in reasons])
+            for doc_id, path, record, line in aliases:
+                con.execute("INSERT OR REPLACE INTO occurrences(path, record, doc_id, line) VALUES (?, ?, ?, ?)",
+                            (path, record, doc_id, line))
+                affected.add(doc_id)
+            added_ids: list[int] = []
+            added_vecs: list[np.ndarray] = []
+            for doc, occs, chunks, vecs in new_docs:
+                con.execute(
+                    "INSERT INTO documents(id, path, record, line, title, published, source, url, authors, kind, "
+                    "verbatim, body_start, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc.id, doc.path, doc.record, doc.line, doc.title,
+                     doc.published.isoformat() if doc.published else None, doc.source, doc.url,
+                     json.dumps(list(doc.authors)), doc.kind, int(doc.verbatim), doc.body_start, doc.text))
+                con.executemany("INSERT OR REPLACE INTO occurrences(path, record, doc_id, line) VALUES (?, ?, ?, ?)",
+                                [(p, r, doc.id, ln) for p, r, ln in occs])
+                for chunk, vec in zip(chunks, vecs):
+                    s = chunk.span
+                    cur = con.execute(
+                        "INSERT INTO chunks(doc_id, ord, char_start, char_end, line_start, line_end, text, vector) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (doc.id, chunk.ord, s.char_start, s.char_end, s.line_start, s.line_end, chunk.text,
+                         np.asarray(vec, dtype="float32").tobytes()))
+                    con.execute("INSERT INTO chunks_fts(rowid, text, title) VALUES (?, ?, ?)",
+                                (cur.lastrowid, chunk.text, doc.title))
+                    added_ids.append(cur.lastrowid)
+                    added_vecs.append(vec)
+            deleted_ids = self._settle(affected)
+            for k, v in {**meta, "generation": str(gen), "schema_version": str(SCHEMA_VERSION)}.items():
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (k, v))
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        return deleted_ids, added_ids, added_vecs
+
+    def _settle(self, doc_ids: set[str]) -> list[int]:
+        """Delete documents that lost every occurrence; re-point the rest to a remaining occurrence."""
+        con = self.con
+        deleted: list[int] = []
+        for doc_id in doc_ids:
+            occ = con.execute("SELECT path, record, line FROM occurrences WHERE doc_id = ? ORDER BY path, record",
+                              (doc_id,)).fetchone()
+            if occ is None:
+                ids = [r[0] for r in con.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
+                con.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
+                con.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                con.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+                deleted += ids
+                continue
+            row = con.execute("SELECT path, record, line FROM documents WHERE id = ?", (doc_id,)).fetchone()
+            if row is not None and (row[0], row[1]) != (occ[0], occ[1]):
+                con.execute("UPDATE documents SET path = ?, record = ?, line = ? WHERE id = ?", (*occ, doc_id))
+                if occ[2] is not None:  # a json(l) record: every span reports the record's line
+                    con.execute("UPDATE chunks SET line_start = ?, line_end = ? WHERE doc_id = ?",
+                                (occ[2], occ[2], doc_id))
+        return deleted
+
+    def _write_faiss(self, gen: int, deleted: list[int], added: list[int], vecs: list[np.ndarray]) -> None:
+        """Update the previous generation's FAISS index and write it under the new generation's name (built
+        afresh when there is none, or when the collection outgrew its kind: see ``vectors.outgrown``)."""
+        import faiss
+
+        from briefing.store.vectors import outgrown
+
+        prev = None if self._fresh else self._faiss  # a rebuild never starts from the previous index's vectors
+        if prev is None and not self._fresh:
+            old = sorted(self.root.glob("vectors-*.faiss"))
+            if old and old[-1].name == f"vectors-{gen - 1}.faiss":
+                try:
+                    prev = faiss.read_index(str(old[-1]))
+                except RuntimeError:
+                    prev = None
+        total = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if prev is None or outgrown(prev, total):
+            index = self._build_faiss()
+        else:
+            index = prev
+            if deleted:
+                index.remove_ids(np.asarray(deleted, dtype="int64"))
+            if added:
+                index.add_with_ids(np.vstack(vecs).astype("float32"), np.asarray(added, dtype="int64"))
+            if index.ntotal != total:
+                index = self._build_faiss()
+        self._faiss, self._faiss_gen = index, gen
+        tmp = self.root / f".vectors-{gen}.faiss.tmp"
+
+        def write() -> None:
+            # through a Python file: faiss.write_index(index, path) only prints a failed write (a full disk) on
+            # stderr and leaves a truncated file behind; here the OSError is raised
+            with open(tmp, "wb") as f:
+                faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))
+
+        _write_replace(tmp, self.root / f"vectors-{gen}.faiss", write)
+        for p in self.root.glob("vectors-*.faiss"):
+            if p.name != f"vectors-{gen}.faiss":
+                p.unlink(missing_ok=True)
+
+    def write_manifest(self) -> None:
+        """Mirror the manifest to ``manifest.json`` (for people and tools; SQLite stays authoritative)."""
+        tmp = self.root / ".manifest.json.tmp"
+        text = json.dumps(self.manifest(), indent=2) + "\n"
+        _write_replace(tmp, self.root / MANIFEST, lambda: tmp.write_text(text))
+
+    def ensure_manifest(self) -> None:
+        """Write ``manifest.json`` when a committed index lacks it (its write failed after an earlier commit)."""
+        if not (self.root / MANIFEST).exists() and self.meta():
+            self.write_manifest()
+
+    def restamp(self, files: Sequence[FileState]) -> None:
+        """Record new size and mtime for files whose content did not change (touched, copied back...)."""
+        with self.con:
+            self.con.execute("BEGIN IMMEDIATE")
+            self.con.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                                 [(f.size, f.mtime_ns, f.path) for f in files])
+
+    def size_on_disk(self) -> int:
+        return sum(p.stat().st_size for p in self.root.iterdir() if p.is_file())
+
+
+def _write_replace(tmp: Path, final: Path, write) -> None:
+    """``write()`` the file at ``tmp``, then rename it to ``final``; on any failure (a full disk...) the partial
+    temporary file is removed instead of being left to fill the disk."""
+    try:
+        write()
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _unlink_db(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-journal")):
+        p.unlink(missing_ok=True)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception on one line (FAISS errors carry a C++ stack trace over several lines)."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(text.split())[:200]
+
+
+def _doc(r) -> Document:
+    return Document(
+        id=r[0], path=r[1], title=r[2], text=r[3], published=date.fromisoformat(r[4]) if r[4] else None,
+        source=r[5], url=r[6], authors=tuple(json.loads(r[7])), kind=r[8], verbatim=bool(r[9]), body_start=r[10],
+        line=r[11], record=r[12])

@@ -243,6 +243,22 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
         sys.exit(1)
 
 
+@cli.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; another than loopback makes the index readable from the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@llm_option()
+@chat_model_option
+@max_context_option()
+def serve(index_path, host, port, llm, model, max_context):
+    """A local web app: ask, search, weekly memos; every [n] opens the article at the highlighted quote."""
+    from briefing.answer.generate import make_generator
+    from briefing.serve.run import serve as run_server
+
+    run_server(config.index_dir(index_path), host, port, make_generator(llm, model, max_context), max_context)
+
+
 def _register() -> None:
     """Commands that live in their own modules."""
     import importlib

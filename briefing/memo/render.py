@@ -12,7 +12,8 @@ ever arrives as variable values, so it is never compiled as a template. The cont
   (``date`` for display like ``2025-11-22 – 23``; ``citations`` are numbers).
 - ``disagreements``: list of ``{subject, kind, sides: [{value, text, citations, path}]}``.
 - ``citations``: list of ``{n, path, title, published, source, url, line_start, line_end, char_start, char_end,
-  quote, supported, lines}`` (``lines`` like ``L5`` or ``L5-L7``).
+  quote, supported, lines, href}`` (``lines`` like ``L5`` or ``L5-L7``; ``href``: where ``[n]`` links when the
+  caller gave one, e.g. ``briefing serve``'s article view, else None).
 - ``documents`` (articles in the window) and ``undated`` (articles left out): lists of ``{path, title,
   short_title, source, published, url, link, cited}`` (``link``: the url if it is http(s), else None; ``cited``:
   how many citations quote it) and ``{path, title, short_title, hint}``.
@@ -38,8 +39,9 @@ FORMATS = ("md", "html", "json")
 
 
 # ---- the context ---------------------------------------------------------------------------------------------------
-def context(memo) -> dict:
-    """Everything a template can use (listed in the module docstring)."""
+def context(memo, links: dict[int, str] | None = None) -> dict:
+    """Everything a template can use (listed in the module docstring); ``links`` maps citation numbers to the
+    address each ``[n]`` opens (default: its entry in the memo's own source list)."""
     from briefing.memo.model import EXTRACTIVE_NOTE
     from briefing.memo.window import dating_hint
     from briefing.answer.render import citation_json
@@ -52,6 +54,7 @@ def context(memo) -> dict:
         s = c.quote_span
         entry["lines"] = f"L{s.line_start}" if s.line_start == s.line_end else f"L{s.line_start}-L{s.line_end}"
         entry["short_title"] = short(c.hit.doc.title)
+        entry["href"] = (links or {}).get(c.n)
         citations.append(entry)
         cited_docs[c.hit.doc.id] = cited_docs.get(c.hit.doc.id, 0) + 1
     timeline = []
@@ -116,7 +119,8 @@ def memo_json(memo) -> dict:
                       "phrase": e["phrase"], "published": e["published"], "relative": e["relative"],
                       "approximate": e["approximate"]} for e in ctx["timeline"]],
         "disagreements": ctx["disagreements"],
-        "citations": [{k: v for k, v in c.items() if k not in ("lines", "short_title")} for c in ctx["citations"]],
+        "citations": [{k: v for k, v in c.items() if k not in ("lines", "short_title", "href")}
+                      for c in ctx["citations"]],
         "documents": [{k: v for k, v in d.items() if k not in ("short_title", "link")} for d in ctx["documents"]],
         "undated": [{k: v for k, v in d.items() if k != "short_title"} for d in ctx["undated"]],
         "warnings": ctx["warnings"],
@@ -183,23 +187,26 @@ def cell(text: str) -> str:
     return md(" ".join(str(text).split())).replace("|", "\\|")
 
 
-def _inline(text: str):
+def _inline(text: str, links: dict[int, str] | None = None):
     from markupsafe import Markup, escape
 
     html = str(escape(text))
     html = _BOLD.sub(r"<strong>\1</strong>", html)
-    html = _CITE.sub(lambda m: f'<a class="cite{" unverified" if m.group(2) else ""}" href="#src-{m.group(1)}">'
+    html = _CITE.sub(lambda m: f'<a class="cite{" unverified" if m.group(2) else ""}" '
+                               f'href="{escape((links or {}).get(int(m.group(1)), f"#src-{m.group(1)}"))}">'
                                f'[{m.group(1)}{m.group(2) or ""}]</a>', html)
     return Markup(html)
 
 
-def cited(text: str):
-    """One line of text as HTML: escaped, ``**bold**`` kept, each ``[n]`` a link to its source entry."""
-    return _inline(" ".join(str(text).split()))
+def cited(text: str, links: dict[int, str] | None = None):
+    """One line of text as HTML: escaped, ``**bold**`` kept, each ``[n]`` a link to its source entry (or to
+    ``links[n]``)."""
+    return _inline(" ".join(str(text).split()), links)
 
 
-def blocks(body: str):
-    """A section body (Markdown subset: ``### `` headings, ``- `` bullets, paragraphs) as escaped HTML."""
+def blocks(body: str, links: dict[int, str] | None = None):
+    """A section body (Markdown subset: ``### `` headings, ``- `` bullets, paragraphs) as escaped HTML; each
+    ``[n]`` links to ``links[n]`` when given, else to its source entry."""
     from markupsafe import Markup
 
     out: list[str] = []
@@ -208,10 +215,10 @@ def blocks(body: str):
 
     def flush() -> None:
         if items:
-            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{_inline(i, links)}</li>" for i in items) + "</ul>")
             items.clear()
         if para:
-            out.append(f"<p>{_inline(' '.join(para))}</p>")
+            out.append(f"<p>{_inline(' '.join(para), links)}</p>")
             para.clear()
 
     for line in str(body).splitlines():
@@ -220,7 +227,7 @@ def blocks(body: str):
             flush()
         elif stripped.startswith("#"):
             flush()
-            out.append(f"<h3>{_inline(stripped.lstrip('#').strip())}</h3>")
+            out.append(f"<h3>{_inline(stripped.lstrip('#').strip(), links)}</h3>")
         elif re.match(r"[-*•]\s+", stripped):
             if para:
                 flush()
@@ -234,17 +241,20 @@ def blocks(body: str):
 
 
 # ---- rendering -----------------------------------------------------------------------------------------------------
-def _environment(loader, html: bool):
+def _environment(loader, html: bool, links: dict[int, str] | None = None):
+    from functools import partial
+
     import jinja2
 
     env = jinja2.Environment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=md, cell=cell, blocks=blocks, cited=cited)
+    env.filters.update(md=md, cell=cell, blocks=partial(blocks, links=links), cited=partial(cited, links=links))
     return env
 
 
-def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
-    """The memo as ``md``, ``html`` or ``json``, or through ``template`` (a Jinja2 file) with the same context."""
+def render(memo, fmt: str = "md", template: str | Path | None = None, links: dict[int, str] | None = None) -> str:
+    """The memo as ``md``, ``html`` or ``json``, or through ``template`` (a Jinja2 file) with the same context;
+    ``links`` (citation number to address) sends each ``[n]`` elsewhere than the memo's source list."""
     import jinja2
 
     if fmt not in FORMATS:
@@ -254,7 +264,7 @@ def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
     if template is not None:
         path = Path(template)
         html = fmt == "html" or ".htm" in path.name.lower()
-        env = _environment(jinja2.FileSystemLoader(str(path.parent.resolve())), html)
+        env = _environment(jinja2.FileSystemLoader(str(path.parent.resolve())), html, links)
         name = path.name
     else:
         from importlib import resources
@@ -262,9 +272,9 @@ def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
         html = fmt == "html"
         name = f"memo.{fmt}.j2"
         env = _environment(jinja2.FunctionLoader(
-            lambda n: resources.files("briefing.templates").joinpath(n).read_text(encoding="utf-8")), html)
+            lambda n: resources.files("briefing.templates").joinpath(n).read_text(encoding="utf-8")), html, links)
     try:
-        return env.get_template(name).render(**context(memo))
+        return env.get_template(name).render(**context(memo, links))
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -9,7 +9,7 @@ DEMO_INDEX := index
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test examples clean
+.PHONY: install demo test examples clean chromium serve
 
 install: $(STAMP)
 
@@ -33,8 +33,19 @@ examples: install
 	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.md
 	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.html
 
-test: install
+# The browser tests drive Debian's Chromium through Playwright (never a browser download); CI runs as root.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+test: install chromium
 	$(PY) -m pytest -q
+
+serve: install
+	$(BRIEFING) index examples/articles --index $(DEMO_INDEX) -q
+	$(BRIEFING) serve --index $(DEMO_INDEX)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

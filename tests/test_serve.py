@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import queue
 import re
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +31,7 @@ from briefing.memo.window import choose_window
 from briefing.serve.app import Options, create_app
 from liveserver import serving
 
-from conftest import ARTICLES
+from conftest import ARTICLES, ROOT
 
 MACRON = "what did Macron announce"
 MARK = re.compile(r'<mark id="quote">(.*?)</mark>', re.DOTALL)
@@ -292,3 +298,60 @@ def test_a_reindex_while_serving_shows_the_old_or_the_new_index_never_a_mix(tmp_
     for names, _ in seen:
         assert names and (names <= old_names or names <= new_names), names
     assert after[0] and after[0] <= new_names and after[1] == len(new_names)
+
+
+# ---- the command ----------------------------------------------------------------------------------------------------
+def _lines(stream, out: "queue.Queue[str]") -> None:
+    for line in stream:
+        out.put(line)
+    out.put("")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_cli_serve_listens_where_told_warns_off_loopback_and_stops_on_ctrl_c(seed_index, host):
+    import httpx2
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "briefing.cli", "serve", "--index", str(seed_index), "--host",
+                             host, "--port", "0", "--llm", "extractive"], stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_lines, args=(proc.stderr, lines), daemon=True).start()
+    try:
+        first = lines.get(timeout=120)
+        if host != "127.0.0.1":
+            assert first.startswith("warning: serving on 0.0.0.0: anyone who can reach this machine"), first
+            first = lines.get(timeout=120)
+        found = re.search(r"briefing serve: (http://\S+) over ", first)
+        assert found, first
+        port = found.group(1).rstrip("/").rsplit(":", 1)[1]
+        with httpx2.Client(timeout=60, trust_env=False) as http:
+            r = http.get(f"http://127.0.0.1:{port}/api/ask", params={"q": MACRON})
+        assert r.status_code == 200 and r.json()["citations"]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        rest = []
+        while (line := lines.get(timeout=60)) != "":
+            rest.append(line)
+        assert rest[-1].strip() == "briefing serve: stopped" and "Traceback" not in "".join(rest)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_serve_errors_are_one_line(tmp_path, seed_index):
+    from test_cli import run
+
+    code, _, err = run(["serve", "--index", str(tmp_path / "none")])
+    assert code == 1 and err.strip().startswith("error: no index at") and len(err.strip().splitlines()) == 1
+    code, _, err = run(["serve", "--port", "70000"])
+    assert code == 2 and "70000" in err
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        code, _, err = run(["serve", "--index", str(seed_index), "--port", str(taken.getsockname()[1])])
+    finally:
+        taken.close()
+    assert code == 1 and "is in use; stop what runs there or pass --port N" in err
+    assert len(err.strip().splitlines()) == 1

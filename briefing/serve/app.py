@@ -57,12 +57,12 @@ def _templates():
 
     import jinja2
 
-    from briefing.memo.render import blocks
+    from briefing.memo.render import blocks, short
 
     env = jinja2.Environment(loader=jinja2.FunctionLoader(
         lambda n: resources.files("briefing.serve").joinpath("templates", n).read_text(encoding="utf-8")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(blocks=blocks, display_path=config.display_path)
+    env.filters.update(blocks=blocks, short=short, display_path=config.display_path)
     return env
 
 

@@ -148,3 +148,17 @@ def test_the_weeks_memo_shows_its_timeline_and_its_links_work(server, page):
     source.click()
     page.wait_for_url("**/article/**#quote")
     _check_quote(page, by_href[href]["quote"])
+
+
+def test_an_llm_answer_streams_into_the_page_and_its_citations_open_their_quotes(seed_index, page):
+    with serving(create_app(Options(seed_index, make_generator("stub")))) as base:
+        page.goto(base + "/")
+        page.fill("input[name=q]", MACRON)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Ask", exact=True).click()
+        expect(page.locator("html")).to_have_attribute("data-answer", "done")
+        record = _api(page, base, "/api/ask", q=MACRON)
+        assert record["llm"] == "stub" and record["citations"]
+        page.locator("section.answer a.cite", has_text="[1]").first.click()
+        page.wait_for_url("**/article/**#quote")
+        _check_quote(page, record["citations"][0]["quote"])

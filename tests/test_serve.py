@@ -22,9 +22,11 @@ from starlette.testclient import TestClient
 
 from briefing.answer.ask import answer
 from briefing.answer.generate import make_generator
+from briefing.answer.llm import default_stub_reply
 from briefing.answer.render import answer_json, hits_json
 from briefing.answer.retrieve import SearchSettings
 from briefing.answer.session import Session
+from briefing.errors import LLMError
 from briefing.memo.build import build_memo
 from briefing.memo.render import memo_json
 from briefing.memo.window import choose_window
@@ -176,6 +178,38 @@ def test_bad_offsets_into_an_article_are_refused(client):
     for query in ("start=10&end=5", "start=0&end=99999999", "start=-1&end=5", "start=a&end=5", "start=3"):
         assert client.get(f"{doc}?{query}").status_code == 400
     assert "<mark" not in client.get(doc).text  # no span: the whole article, nothing highlighted
+
+
+def _events(body: str) -> list[tuple[str, dict]]:
+    out = []
+    for block in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((fields["event"], json.loads(fields["data"])))
+    return out
+
+
+def test_an_llm_answer_streams_its_draft_then_the_verified_answer(seed_index):
+    generator = make_generator("stub")
+    with _client(seed_index, generator) as c:
+        page = c.get("/ask", params={"q": MACRON}).text
+        assert 'data-stream="/api/ask/stream?q=what+did+Macron+announce"' in page and "/static/ask.js" in page
+        r = c.get("/api/ask/stream", params={"q": MACRON})
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _events(r.text)
+        plain = c.get("/api/ask", params={"q": MACRON}).json()
+        generator.llm.enqueue(LLMError("the LLM call failed: the server said no"))
+        failed = _events(c.get("/api/ask/stream", params={"q": MACRON}).text)
+        assert c.get("/api/ask/stream", params={"q": " "}).status_code == 400
+        assert "/static/ask.js" not in c.get("/ask", params={"q": MACRON, "stream": "0"}).text
+    names = [name for name, _ in events]
+    assert names[-1] == "answer" and set(names[:-1]) == {"token"} and len(names) > 10
+    draft = "".join(data["text"] for _, data in events[:-1])
+    assert draft == default_stub_reply(generator.llm.calls[0]) and "[1]" in draft  # the model's words, as written
+    final = events[-1][1]
+    assert final["record"] == plain and final["record"]["llm"] == "stub" and final["record"]["citations"]
+    for cite in final["record"]["citations"]:
+        assert f'href="{html.escape(cite["href"])}"' in final["html"]
+    assert failed == [("failed", {"error": "the LLM call failed: the server said no"})]
 
 
 # ---- safe by default ------------------------------------------------------------------------------------------------

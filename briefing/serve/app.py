@@ -13,6 +13,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -29,11 +30,12 @@ from briefing import config
 from briefing.errors import BriefingError, IndexError_, LLMError, ModelError, UsageError
 from briefing.serve import views
 from briefing.serve.reader import Reader
+from briefing.serve.stream import answer_events
 
 log = logging.getLogger("briefing.serve")
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "DENY",
            "cache-control": "no-store"}
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -144,6 +146,7 @@ def create_app(options: Options) -> Starlette:
     reader = Reader(options.index, options.workers)
     env = _templates()
     generator = options.generator
+    streams = getattr(generator, "llm", None) is not None  # an LLM writes: worth showing as it comes
 
     def page(name: str, code: int = 200, **values) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(llm=generator.name, **values), status_code=code)
@@ -165,9 +168,16 @@ def create_app(options: Options) -> Starlette:
         return page("home.html", q="", **await reader.run(work))
 
     async def ask(request: Request):
-        result = await reader.run(_ask(request))
-        return page("answer.html", q=result.question, answer=result, links=views.links(result.citations),
-                    note=_note(result))
+        work = _ask(request)
+        if streams and request.query_params.get("stream") != "0":  # the page streams /api/ask/stream (ask.js)
+            query = request.url.query
+            return page("answer.html", q=_question(request), stream=f"/api/ask/stream?{query}",
+                        plain=f"/ask?{query}&stream=0")
+        result = await reader.run(work)
+        return page("answer.html", q=result.question, stream=None, **_answer_values(result))
+
+    def _answer_values(result) -> dict:
+        return {"answer": result, "links": views.links(result.citations), "note": _note(result)}
 
     async def search(request: Request):
         question, hits = await reader.run(_search(request))
@@ -211,6 +221,16 @@ def create_app(options: Options) -> Starlette:
     async def api_ask(request: Request):
         return JSONResponse(views.answer_record(await reader.run(_ask(request))))
 
+    async def api_ask_stream(request: Request):
+        work = _ask(request)
+
+        def finish(result) -> dict:
+            html = env.get_template("answer_body.html").render(**_answer_values(result))
+            return {"html": html, "record": views.answer_record(result)}
+
+        events = answer_events(lambda on_token: reader.run(partial(work, on_token=on_token)), finish)
+        return StreamingResponse(events, media_type="text/event-stream", headers={"x-accel-buffering": "no"})
+
     async def api_memo(request: Request):
         from briefing.memo.render import memo_json
 
@@ -226,7 +246,10 @@ def create_app(options: Options) -> Starlette:
 
         question, (since, until) = _question(request), _window(request)
         k = _int(request, "k", config.DEFAULT_K, 1, 50)
-        return lambda session: answer(session, question, generator, k=k, since=since, until=until)
+
+        def work(session, on_token=None):
+            return answer(session, question, generator, k=k, since=since, until=until, on_token=on_token)
+        return work
 
     def _search(request: Request):
         from briefing.answer.retrieve import SearchSettings
@@ -254,7 +277,8 @@ def create_app(options: Options) -> Starlette:
     routes = [
         Route("/", home), Route("/ask", ask), Route("/search", search), Route("/article/{doc_id}", article),
         Route("/memo", memo_page), Route("/status", status),
-        Route("/api/search", api_search), Route("/api/ask", api_ask), Route("/api/memo", api_memo),
+        Route("/api/search", api_search), Route("/api/ask", api_ask), Route("/api/ask/stream", api_ask_stream),
+        Route("/api/memo", api_memo),
         Route("/api/status", api_status),
         Route("/favicon.ico", lambda request: Response(
             _static("favicon.svg"), media_type="image/svg+xml")),

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,7 @@ def test_api_memo_is_the_cli_json_and_its_citations_open_their_quotes(client, se
     assert r.status_code == 200
     record = r.json()
     session = Session(seed_index)
-    memo = build_memo(session, choose_window(session.store, None, *map(__import__("datetime").date.fromisoformat,
-                                                                        ("2025-11-20", "2025-11-28"))))
+    memo = build_memo(session, choose_window(session.store, None, date(2025, 11, 20), date(2025, 11, 28)))
     assert _without_hrefs(record) == json.loads(json.dumps(memo_json(memo)))
     assert record["citations"]
     for c in record["citations"]:

@@ -278,14 +278,13 @@ def create_app(options: Options) -> Starlette:
         Route("/", home), Route("/ask", ask), Route("/search", search), Route("/article/{doc_id}", article),
         Route("/memo", memo_page), Route("/status", status),
         Route("/api/search", api_search), Route("/api/ask", api_ask), Route("/api/ask/stream", api_ask_stream),
-        Route("/api/memo", api_memo),
-        Route("/api/status", api_status),
-        Route("/favicon.ico", lambda request: Response(
-            _static("favicon.svg"), media_type="image/svg+xml")),
+        Route("/api/memo", api_memo), Route("/api/status", api_status),
+        Route("/favicon.ico", lambda request: Response(_static("favicon.svg"), media_type="image/svg+xml")),
         Mount("/static", app=StaticFiles(packages=[("briefing.serve", "static")]), name="static"),
     ]
     hosts = LOCAL_HOSTS + list(options.hosts)
-    app = Starlette(routes=routes, exception_handlers={BriefingError: error_page, HTTPException: error_page, Exception: error_page},
+    handlers = {BriefingError: error_page, HTTPException: error_page, Exception: error_page}
+    app = Starlette(routes=routes, exception_handlers=handlers,
                     middleware=[Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
                     lifespan=_closing(reader))
     app.state.reader = reader

@@ -56,20 +56,24 @@ def serve(index: Path, host: str, port: int, generator, max_context: int) -> Non
 
     if not is_loopback(host):
         print(f"warning: serving on {host}: anyone who can reach this machine on port {port} can read every indexed "
-             "article and spend the configured LLM's budget; use the default --host 127.0.0.1 to keep it local",
-             file=sys.stderr)
+              "article and spend the configured LLM's budget; use the default --host 127.0.0.1 to keep it local",
+              file=sys.stderr)
     # the Host check against DNS rebinding knows the loopback names; a host asked for is added, and a wildcard
     # address (every interface) accepts whatever name the machine is reached by
     hosts = () if is_loopback(host) else ("*",) if host in ("0.0.0.0", "::", "") else (host,)
     app = create_app(Options(Path(index), generator, max_context, hosts=hosts))
-    app.state.reader.warm()  # a missing or damaged index fails here, before the port is opened
-    sock = bind(host, port)
-    print(f"briefing serve: {url(sock)} over {index}/ (answers by {generator.name}); Ctrl-C stops", file=sys.stderr)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
-        pass
+        app.state.reader.warm()  # a missing or damaged index fails here, before the port is opened
+        sock = bind(host, port)
+        print(f"briefing serve: {url(sock)} over {index}/ (answers by {generator.name}); Ctrl-C stops",
+              file=sys.stderr)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+            pass
+        finally:
+            sock.close()
     finally:
-        sock.close()
+        app.state.reader.close()
     print("briefing serve: stopped", file=sys.stderr)

@@ -246,7 +246,7 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
 @cli.command()
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; another than loopback makes the index readable from the network.")
+              help="Address to listen on; any but loopback makes the index readable from the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
 @llm_option()
 @chat_model_option

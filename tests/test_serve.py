@@ -389,3 +389,11 @@ def test_cli_serve_errors_are_one_line(tmp_path, seed_index):
         taken.close()
     assert code == 1 and "is in use; stop what runs there or pass --port N" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_serve_without_the_serve_extra_says_how_to_install_it(seed_index, monkeypatch):
+    from test_cli import run
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: importing it raises ImportError
+    code, _, err = run(["serve", "--index", str(seed_index)])
+    assert code == 1 and err.strip() == "error: briefing serve needs uvicorn: pip install 'briefing[serve]'"

@@ -50,9 +50,13 @@ def url(sock: socket.socket) -> str:
 def serve(index: Path, host: str, port: int, generator, max_context: int) -> None:
     """Serve ``index`` until interrupted. A host other than loopback is served only because it was asked for, with a
     warning: anyone who can reach it can read the whole index."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from briefing.serve.app import Options, create_app
+        from briefing.serve.app import Options, create_app
+    except ImportError as exc:
+        raise BriefingError(f"briefing serve needs {exc.name or 'its web packages'}: pip install 'briefing[serve]'") \
+            from None
 
     if not is_loopback(host):
         print(f"warning: serving on {host}: anyone who can reach this machine on port {port} can read every indexed "

@@ -20,8 +20,8 @@ ever arrives as variable values, so it is never compiled as a template. The cont
 - ``warnings``: list of str. ``chart``: the SVG timeline's geometry (see :func:`chart`).
 
 Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``cell`` (also ``|`` and line breaks, for table
-cells), ``blocks`` (a section body as escaped HTML, each ``[n]`` a link to ``#src-n``), ``cited`` (one line of
-text as escaped HTML with ``[n]`` links).
+cells), ``blocks`` (a section body as escaped HTML, each ``[n]`` a link to ``#src-n``, or to ``links[n]`` when
+:func:`render` is given ``links``), ``cited`` (one line of text as escaped HTML with ``[n]`` links).
 """
 
 from __future__ import annotations

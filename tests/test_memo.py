@@ -167,6 +167,16 @@ def test_undated_articles_are_listed_with_how_to_date_them(session):
     assert data["undated"][0]["path"].endswith("d.txt") and "Published:" in data["undated"][0]["hint"]
 
 
+def test_include_undated_uses_them_counts_them_and_marks_their_citations(fake_cli, fake_index, session, capsys):
+    memo = build_memo(session, choose_window(session.store), include_undated=True)
+    assert "d.txt" in [Path(d.path).name for d in memo.documents] and memo.undated_included
+    code, md, err = run(["memo", "--index", str(fake_index), "--include-undated"], capsys)
+    assert code == 0, err
+    assert "· 1 undated included, cited as undated ·" in md and "Undated sources not included" not in md
+    cites = [line for line in md.splitlines() if line.startswith("- [") and "d.txt" in line]
+    assert cites and all("(undated)" in line for line in cites)
+
+
 # ---- relative dates ------------------------------------------------------------------------------------------------
 WED = date(2025, 11, 26)  # a Wednesday
 RELATIVE = [
@@ -254,7 +264,7 @@ def test_figures_that_differ_between_articles(session):
     found = figures(_sentences(session))
     assert len(found) == 1
     f = found[0]
-    assert f.kind == "figure" and f.subject == "How many members or countries"
+    assert f.kind == "figure" and f.subject == "How many members or countries the coalition has"
     assert [(v, Path(s.doc.path).name) for v, s, _ in f.sides] == [("33-member", "a.txt"), ("34 countries", "b.txt")]
 
 

@@ -4,12 +4,16 @@ against the article's publication date, for the memo's timeline.
 The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that checks them):
 
 - Written dates: ``2025-11-25``, ``November 25, 2025``, ``Nov 25``, ``25 November``, ranges ``Nov 22-23`` and
-  ``November 22-23, 2025``. Without a year, the year is the publication's, unless that puts the date more than 60
-  days after publication (then the year before: "December 28" in an article of January 3). "circa", "around",
-  "about" before a date mark it approximate.
-- A weekday ("Tuesday", "on Tuesday evening") is the most recent such day on or before publication; "last
-  Tuesday" is strictly before it. When "will", "is set to", "plans to"... stand within a few words before the
-  weekday, or it is "next Tuesday", it is the first such day after publication. Holiday names ("Fat Tuesday",
+  ``November 22-23, 2025``. Without a year, the year is the one the window's articles write out for that day
+  ("Jan. 6, 2021"), else the publication's, unless that puts the date more than 60 days after publication (then
+  the year before: "December 28" in an article of January 3). A yearless date used as a name ("the Jan. 6
+  attack") keeps no year of ours: it is left out of the timeline. "circa", "around", "about" before a date mark
+  it approximate.
+- Tense decides the direction. A weekday ("Tuesday", "on Tuesday evening") in past phrasing is the most recent
+  such day on or before publication; "last Tuesday" is strictly before it. When a future cue stands before it in
+  its clause ("will", "is set to", "is expected", "expected", "scheduled", "plans to", "before Trump is sworn in
+  ... on Monday") with no past cue between ("was", "had", "ago"), it is the first such day on or after
+  publication (the same day when published that weekday); "next Tuesday" is strictly after. Holiday names ("Fat Tuesday",
   "Black Friday") are not weekdays.
 - ``yesterday`` / ``last night`` / ``overnight`` = publication - 1; ``today`` / ``tonight`` / ``this morning`` =
   publication; ``tomorrow`` = publication + 1.
@@ -60,9 +64,16 @@ _PHRASES = re.compile(
     r"|(?:last|this|next|the previous|the past|over the|during the|at the|during) weekend)\b",
     re.IGNORECASE,
 )
-# A future cue shortly before a weekday: "will meet on Friday", "is set to vote Tuesday".
-_FUTURE = re.compile(r"\b(?:will|'ll|shall|is set to|are set to|plans? to|is expected to|are expected to|is due to"
-                     r"|are due to|scheduled|upcoming|is to|are to)\b[^.;:]{0,40}$", re.IGNORECASE)
+# A future cue before a weekday in its clause: "will meet on Friday", "is set to vote Tuesday", "questions expected
+# Wednesday", "before Trump is sworn in ... on Monday" (a present tense after "before" speaks of what is ahead).
+_FUTURE = re.compile(r"\b(?:will|'ll|shall|(?:is|are) set (?:to|for)|plans? to|planned for|(?:is|are) expected"
+                     r"|expected|(?:is|are) due|due to|scheduled|slated|poised to|upcoming|is to|are to|going to"
+                     r"|(?:before|until|ahead of|when)\s+(?:[A-Z][\w.-]*\s+){1,3}(?:is|are|takes?|becomes?|leaves?|"
+                     r"gets?|moves?|returns?)\b)\b[^.;:!?]{0,110}$")
+_DEADLINE = re.compile(r"\b(?:by|come|until|starting|beginning)\s+(?:(?:close of business|the end of|end of|noon|"
+                       r"midnight)\s+(?:on\s+)?)?$", re.IGNORECASE)
+# A past cue between that cue and the weekday ends its reach: "will ... after he was elected on Tuesday".
+_PAST = re.compile(r"\b(?:was|were|had|did|ago|last)\b")
 # A dateline: the date comes right after "Published:", "date", "Updated on"... at the start of the sentence.
 _LABEL = re.compile(r"^\W*(?:first\s+)?(?:published|posted|updated|dated?)\W*(?:on\s+)?(?:\w{3,9},?\s+)?$",
                     re.IGNORECASE)
@@ -79,16 +90,19 @@ class DateRef:
     last: date
     approximate: bool = False
     relative: bool = False  # resolved against the publication date, not written out
+    named: bool = False  # a yearless date naming an event ("the Jan. 6 attack"): its year is not the article's
 
     @property
     def single(self) -> bool:
         return self.first == self.last
 
 
-def resolve(sentence: str, published: date) -> list[DateRef]:
+def resolve(sentence: str, published: date, years: dict | None = None) -> list[DateRef]:
     """Every date expression in ``sentence`` resolved against ``published`` (see the module docstring), in order.
 
     A dateline such as "Published: November 26, 2025" at the start of a sentence is not an event and is left out.
+    ``years`` maps ``(month, day)`` to the year the same articles write out for that day ("Jan. 6, 2021"), which
+    a yearless mention of it takes. A yearless date used as a name ("the Jan. 6 attack") is marked ``named``.
     """
     refs: list[DateRef] = []
     taken: list[tuple[int, int]] = []
@@ -97,9 +111,14 @@ def resolve(sentence: str, published: date) -> list[DateRef]:
         return all(b <= x or a >= y for x, y in taken)
 
     for m in _ABSOLUTE.finditer(sentence):
-        span = _absolute(m, published)
+        span = _absolute(m, published, years or {})
         if span and not _LABEL.search(sentence[: m.start()]):
-            refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx"))))
+            named = not (m.group("iy") or m.group("my") or m.group("dy")) and span[0].year == published.year \
+                and bool(re.search(r"\bthe\s+$", sentence[: m.start()], re.IGNORECASE)) \
+                and bool(re.match(r"\s+[a-z]{3,}\b(?<!\bto)", sentence[m.end() :])) \
+                and not re.match(r"\s+(?:and|or|to|at|in|on|of|through|until|when|deadline)\b", sentence[m.end() :])
+            refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx")),
+                                named=named))
         taken.append((m.start(), m.end()))
     for m in _WEEKDAY.finditer(sentence):
         if not free(m.start("day"), m.end("day")) or _holiday(sentence, m.start("day")):
@@ -129,7 +148,7 @@ def resolve(sentence: str, published: date) -> list[DateRef]:
     return sorted(refs, key=lambda r: r.start)
 
 
-def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
+def _absolute(m: re.Match, published: date, years: dict) -> tuple[date, date] | None:
     g = m.groupdict()
     try:
         if g["iy"]:
@@ -139,7 +158,7 @@ def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
             month, d1, d2, year = _MONTHS[g["mon"]], int(g["md"]), g["d2"], g["my"]
         else:
             month, d1, d2, year = _MONTHS[g["dmon"]], int(g["dd"]), g["e2"], g["dy"]
-        y = int(year) if year else _guess_year(month, d1, published)
+        y = int(year) if year else years.get((month, d1)) or _guess_year(month, d1, published)
         first = date(y, month, d1)
         last = date(y, month, int(d2)) if d2 else first
     except ValueError:
@@ -147,6 +166,28 @@ def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
     if last < first or not 1900 <= first.year <= 2100:
         return None
     return first, last
+
+
+def written_years(pool) -> dict:
+    """``(month, day) -> year`` for the days the pool's sentences write out with a year other than their
+    article's ("the Capitol attack Jan. 6, 2021"), when at least three in four of those mentions agree on one."""
+    from collections import Counter
+
+    seen: dict = {}
+    for s in pool:
+        if s.doc.published is None:
+            continue
+        for m in _ABSOLUTE.finditer(s.plain):
+            year = m.group("my") or m.group("dy")
+            if year and int(year) != s.doc.published.year:
+                key = (_MONTHS[m.group("mon") or m.group("dmon")], int(m.group("md") or m.group("dd")))
+                seen.setdefault(key, Counter())[int(year)] += 1
+    out = {}
+    for key, counts in seen.items():
+        year, n = counts.most_common(1)[0]
+        if n >= 0.75 * sum(counts.values()):
+            out[key] = year
+    return out
 
 
 def _guess_year(month: int, day: int, published: date) -> int:
@@ -166,8 +207,12 @@ def _weekday(m: re.Match, sentence: str, published: date) -> date:
     target = _DAYS.index(m.group("day"))
     mod = (m.group("mod") or "").lower()
     back = (published.weekday() - target) % 7  # days back to the most recent such day, 0 if publication day
-    if mod == "next" or (mod != "last" and _FUTURE.search(sentence[: m.start()])):
-        ahead = (target - published.weekday()) % 7 or 7
+    cue = _FUTURE.search(sentence[: m.start()])
+    deadline = _DEADLINE.search(sentence[: m.start()])  # "by close of business Wednesday", "come Sunday"
+    if mod == "next" or (mod != "last" and (deadline or cue and not _PAST.search(sentence[cue.end() : m.start()]))):
+        ahead = (target - published.weekday()) % 7  # "will speak Wednesday" on a Wednesday is that day
+        if mod == "next" and ahead == 0:
+            ahead = 7
         return published + timedelta(days=ahead)
     if mod == "last" and back == 0:
         back = 7
@@ -245,12 +290,13 @@ def pick_events(pool, window, salience, limit: int = 12, margin: int = 14) -> li
     most a week within ``margin`` days of the window, at most two sentences per date (from different articles
     when possible, never near-duplicates), the ``limit`` most salient overall. Exact days rank above spans."""
     found = []
+    years = written_years(pool)
     for s in pool:
         if s.doc.published is None:
             continue
         seen: set[tuple[date, date]] = set()
-        for ref in resolve(s.plain, s.doc.published):
-            if (ref.first, ref.last) in seen or (ref.last - ref.first).days > 6:
+        for ref in resolve(s.plain, s.doc.published, years):
+            if (ref.first, ref.last) in seen or (ref.last - ref.first).days > 6 or ref.named:
                 continue
             if ref.last < window.since - timedelta(days=margin) or ref.first > window.until + timedelta(days=margin):
                 continue

@@ -228,3 +228,110 @@ def test_a_syndicated_copy_is_counted_once_and_its_shared_sentences_dropped():
     st = find_stories(pool, [original, edited])
     assert st.original == {"edit": "orig"}  # small edits: still a copy
     assert [s.doc.id for s in prefer_sources(pool, st, set())].count("edit") == 0
+
+
+# ---- 2. one event from several sources is one row -----------------------------------------------------------------
+def test_the_same_event_from_two_sources_is_one_timeline_row():
+    from briefing.memo.model import Window
+    from briefing.memo.timeline import pick_events
+
+    a = doc("a", "President Joe Biden will give a farewell speech to the nation Wednesday night on his way out of the "
+                 "White House.", published=date(2025, 1, 15), title="Biden farewell speech")
+    b = doc("b", "President Joe Biden will give his farewell primetime address to the nation Wednesday as he enters "
+                 "the final days of his administration.", published=date(2025, 1, 15), title="Biden farewell address")
+    pool = pool_of(a, b)
+    rows = pick_events(pool, Window(date(2025, 1, 13), date(2025, 1, 19), ""), Salience(pool),
+                       stories=find_stories(pool))
+    assert len(rows) == 1
+    s, ref, also = rows[0]
+    assert ref.first == date(2025, 1, 15) and {s.doc.id, *(o.doc.id for o in also)} == {"a", "b"}
+
+
+# ---- 3. what to watch: still ahead when the window ends -------------------------------------------------------------
+W03 = (date(2025, 1, 13), date(2025, 1, 19))
+WATCH = [  # (sentence, published, window, is a watch item)
+    ("President Joe Biden will give a farewell speech to the nation Wednesday night on his way out of the White "
+     "House.", date(2025, 1, 15), W03, False),  # inside the window: the reader has seen it happen
+    ("Trump is set to be sworn in as the 47th president and Vance will be sworn in as 50th vice president of the "
+     "Unites States on Monday.", date(2025, 1, 16), W03, True),  # Jan 20, after the window
+    ("The trial to consider the royal's case was due to start on Tuesday but following last-gasp talks, the two "
+     "sides reached a settlement.", date(2025, 1, 22), (date(2025, 1, 20), date(2025, 1, 26)), False),  # past plan
+    ("Senators will decide whether to either confirm or reject Trump's picks for key roles in his administration "
+     "and U.S. ambassadors.", date(2025, 1, 13), W03, True),  # undecided
+    ("Trump has ended the CBP One app, called for reinstating a plan to keep asylum-seeking migrants in Mexico, and "
+     "sent federal troops to the border.", date(2025, 1, 22), (date(2025, 1, 20), date(2025, 1, 26)), False),
+    ("April 15, 2025, is the filing deadline for federal taxes.", date(2025, 1, 16), W03, True),
+]
+
+
+@pytest.mark.parametrize("sentence,published,window,expected", WATCH)
+def test_what_to_watch_is_planned_expected_or_undecided_after_the_window(sentence, published, window, expected):
+    from briefing.memo.model import Window
+    from briefing.memo.watch import ahead
+
+    pool = pool_of(doc("a", sentence, published=published))
+    assert bool(ahead(pool, Salience(pool), Window(*window, ""))) is expected
+
+
+# ---- 4. themes: one story each, distinctive labels ------------------------------------------------------------------
+def test_every_story_of_several_articles_gets_one_theme_with_a_distinct_label():
+    from briefing.memo.themes import story_themes
+
+    docs = [
+        doc("s1", "Starbucks is reversing its open-door policy at its stores in North America.\nStarting Jan. 27, "
+                  "people must buy something to use the restrooms or stay in the cafes under the open-door policy "
+                  "change.", title="Starbucks reverses its open-door policy"),
+        doc("s2", "Starbucks said its new code of conduct ends the open-door policy adopted in 2018.\nThe open-door "
+                  "policy let anyone use Starbucks restrooms and Wi-Fi without a purchase.",
+            title="Starbucks ends open-door policy"),
+        doc("t1", "The Supreme Court upheld the law that bans TikTok unless ByteDance sells the app by Sunday.\n"
+                  "TikTok said the app would go dark on Sunday without a definitive statement from the White House.",
+            title="Supreme Court upholds TikTok ban"),
+        doc("t2", "TikTok creators worry about the TikTok ban after the Supreme Court ruling on Friday.\nThe Supreme "
+                  "Court decision leaves ByteDance two days to sell the app.", title="TikTok ban: creators worry"),
+    ]
+    pool = pool_of(*docs)
+    themes = story_themes(pool, find_stories(pool), Salience(pool))
+    assert len(themes) == 2
+    for t in themes:
+        assert len({m.doc.id[0] for m in t.members}) == 1  # one story per theme
+        assert len(t.label.split()) >= 2, t.label  # never a lone word
+    assert len({t.label for t in themes}) == 2
+
+
+# ---- 7. rendering: "also in", undated, low quality ------------------------------------------------------------------
+def test_citations_say_also_in_undated_and_low_quality(tmp_path):
+    from briefing.memo.build import build_memo
+    from briefing.memo.render import render
+    from briefing.memo.window import choose_window
+    from briefing.answer.session import Session
+    from briefing.ingest.indexer import build_index
+    from briefing.testing import FakeEmbedder, WhitespaceTokens
+
+    lines = ["The FDA banned Red No. 3 food dye in food, drinks and ingested drugs on Wednesday.",
+             "The agency said studies showed the dye caused cancer in male laboratory rats.",
+             "Food manufacturers have until January 2027 to remove the dye from their products.",
+             "California banned the dye in 2023, and other states followed with bills of their own."]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "orig.txt").write_text("FDA bans Red No. 3\nPublished: January 15, 2025\n\n" + "\n".join(lines) + "\n")
+    (folder / "copy.txt").write_text("Red No. 3 banned\nPublished: January 16, 2025\n\n"
+                                     + "\n".join(line.replace("said", "reported") for line in lines) + "\n")
+    (folder / "undated.txt").write_text("Red dye explainer\n\nThe FDA banned Red No. 3 after a petition filed in "
+                                        "2022 by consumer groups asked it to act.\n")
+    spun_text = (ROOT / "examples" / "articles" / "000_1d2c0a39cc78909f.txt").read_text(encoding="utf-8")
+    (folder / "spun.txt").write_text(spun_text.replace("November 26, 2025", "January 15, 2025"), encoding="utf-8")
+    build_index([folder], tmp_path / "ix", embedder=FakeEmbedder(), tokens=WhitespaceTokens())
+    session = Session(tmp_path / "ix", embedder=FakeEmbedder())
+    memo = build_memo(session, choose_window(session.store, since=date(2025, 1, 13), until=date(2025, 1, 19)),
+                      include_undated=True)
+    md = render(memo, "md")
+    assert "(1 syndicated copy counted once)" in md and "syndicated copy of “FDA bans Red No. 3”" in md
+    sources = md.split("## Sources")[1]
+    assert any("also in “Red No. 3 banned”" in line for line in sources.splitlines() if "orig.txt" in line)
+    undated = [line for line in sources.splitlines() if "undated.txt:" in line]
+    spun = [line for line in sources.splitlines() if "spun.txt:" in line]
+    assert undated and all("(undated)" in line for line in undated)
+    assert spun and all("low-quality source" in line for line in spun)
+    data = json.loads(render(memo, "json"))
+    assert data["undated_included"] is True

@@ -12,7 +12,7 @@ from briefing.memo.quality import assess
 from briefing.memo.stories import find_stories
 from briefing.memo.register import Register
 from briefing.memo.sections import plan_sections, write_sections
-from briefing.memo.themes import MAX_THEMES, derive_themes, headline_phrase, topic_themes
+from briefing.memo.themes import MAX_THEMES, derive_themes, headline_phrase, story_themes, topic_themes
 from briefing.types import Document
 
 MAX_CLUSTERED = 400
@@ -55,13 +55,15 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     top = sorted(pool, key=lambda s: -salience(s))[:MAX_CLUSTERED]
     vectors = session.embedder().embed([s.plain for s in top]) if top else None
     if not topics:
-        # a few articles hold fewer distinct stories than a week of news: a theme per article, 2 to 5
-        themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
+        # a theme per story of several articles; a window of one story is split by meaning into 2 to 5
+        themes = story_themes(pool, stories, salience)
+        if len(themes) < 2:
+            themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
     meaning = {id(s): vectors[i] for i, s in enumerate(top)}
     plans = plan_sections(themes, pool, salience, window, meaning)
     register = Register()
     sections, usage = write_sections(plans, register, llm, max_context, window)
-    events = _events(timeline.pick_events(pool, window, salience), register)
+    events = _events(timeline.pick_events(pool, window, salience, stories=stories), register)
     conflicts = _disagreements(disagree.find(pool, salience, stories=stories), register)
     if title is None:
         title = "Weekly briefing: " + (", ".join(topics) if topics else headline_phrase(pool))
@@ -78,17 +80,22 @@ def _undated(store) -> list[Document]:
 
 
 def _events(found, register: Register) -> list[Event]:
-    """Timeline entries: the clause around each date, cited to its sentence."""
+    """Timeline entries: the clause around each date, cited to its sentence, and to the other articles'
+    sentences that date the same event."""
     from briefing.memo.timeline import excerpt, resolve
 
     out = []
-    for s, ref in found:
+    for s, ref, also in found:
         several = len(resolve(s.plain, s.doc.published)) > 1
         text = excerpt(s.plain, ref.start, ref.end, grow=not several)
         quote, cited = register.verify_quote(text, s.hit(), "Timeline")
-        if cited:
-            out.append(Event(ref.first, ref.last, quote, cited, ref.phrase, s.doc.published, ref.approximate,
-                             ref.relative))
+        if not cited:
+            continue
+        for other in also:
+            _, more = register.verify_quote(other.plain, other.hit(), "Timeline")
+            cited += tuple(n for n in more if n not in cited)
+        out.append(Event(ref.first, ref.last, quote, cited, ref.phrase, s.doc.published, ref.approximate,
+                         ref.relative))
     return out
 
 

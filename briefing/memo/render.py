@@ -57,7 +57,9 @@ def context(memo) -> dict:
 
     def where(doc_id: str) -> str:
         d = by_id.get(doc_id)
-        return f"{config.display_path(d.path)}{f' ({d.source})' if d.source else ''}" if d else doc_id
+        if d is None:
+            return doc_id
+        return f"“{short(d.title, 60)}” ({', '.join(x for x in (d.source, config.display_path(d.path)) if x)})"
 
     for c in memo.citations:
         entry = citation_json(c)

@@ -5,9 +5,10 @@ The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that c
 
 - Written dates: ``2025-11-25``, ``November 25, 2025``, ``Nov 25``, ``25 November``, ranges ``Nov 22-23`` and
   ``November 22-23, 2025``. Without a year, the year is the one the window's articles write out for that day
-  ("Jan. 6, 2021"), else the publication's, unless that puts the date more than 60 days after publication (then
-  the year before: "December 28" in an article of January 3). A yearless date used as a name ("the Jan. 6
-  attack") keeps no year of ours: it is left out of the timeline. "circa", "around", "about" before a date mark
+  when used as a name (below), else the publication's, unless that puts the date more than 60 days after
+  publication (then the year before: "December 28" in an article of January 3). A yearless date used as a name,
+  modifying the noun after it ("the Jan. 6 attack", "Jan. 6 pardons"), takes the year the window's articles write
+  out for that day ("Jan. 6, 2021"), and without one is left out of the timeline. "circa", "around", "about" before a date mark
   it approximate.
 - Tense decides the direction. A weekday ("Tuesday", "on Tuesday evening") in past phrasing is the most recent
   such day on or before publication; "last Tuesday" is strictly before it. When a future cue stands before it in
@@ -23,7 +24,8 @@ The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that c
   the one after; ``earlier this week`` ends at publication, ``later this week`` starts there.
 - ``last weekend`` / ``the previous weekend`` / ``the weekend`` / ``over the weekend``: the Saturday and Sunday
   before the publication's week (the current one when published on a Saturday or Sunday, except for "last"/
-  "previous"); ``this weekend``: the publication week's; ``next weekend``: the one after.
+  "previous", and the coming one after a future cue: "expected to continue over the weekend"); ``this
+  weekend``: the publication week's; ``next weekend``: the one after.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ _PHRASES = re.compile(
 # A future cue before a weekday in its clause: "will meet on Friday", "is set to vote Tuesday", "questions expected
 # Wednesday", "before Trump is sworn in ... on Monday" (a present tense after "before" speaks of what is ahead).
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|(?:is|are) set (?:to|for)|plans? to|planned for|(?:is|are) expected"
-                     r"|expected|(?:is|are) due|due to|scheduled|slated|poised to|upcoming|is to|are to|going to"
+                     r"|expected|(?:is|are) due|due to|scheduled|slated|poised to|upcoming|is to|are to|going to|may|might|could"
+                     r"|(?:preparing|prepares|ready|threatens?|threatening|vows?|intends?|aims?|hopes?|wants?) to"
                      r"|(?:before|until|ahead of|when)\s+(?:[A-Z][\w.-]*\s+){1,3}(?:is|are|takes?|becomes?|leaves?|"
                      r"gets?|moves?|returns?)\b)\b[^.;:!?]{0,110}$")
 _DEADLINE = re.compile(r"\b(?:by|come|until|starting|beginning)\s+(?:(?:close of business|the end of|end of|noon|"
@@ -101,8 +104,9 @@ def resolve(sentence: str, published: date, years: dict | None = None) -> list[D
     """Every date expression in ``sentence`` resolved against ``published`` (see the module docstring), in order.
 
     A dateline such as "Published: November 26, 2025" at the start of a sentence is not an event and is left out.
-    ``years`` maps ``(month, day)`` to the year the same articles write out for that day ("Jan. 6, 2021"), which
-    a yearless mention of it takes. A yearless date used as a name ("the Jan. 6 attack") is marked ``named``.
+    A yearless date used as a modifier names an event ("the Jan. 6 attack", "Jan. 6 pardons"): it takes the year
+    ``years`` gives for that day (``written_years``: "Jan. 6, 2021" written elsewhere in the window), and without
+    one is marked ``named`` (left out of the timeline).
     """
     refs: list[DateRef] = []
     taken: list[tuple[int, int]] = []
@@ -111,12 +115,11 @@ def resolve(sentence: str, published: date, years: dict | None = None) -> list[D
         return all(b <= x or a >= y for x, y in taken)
 
     for m in _ABSOLUTE.finditer(sentence):
-        span = _absolute(m, published, years or {})
+        yearless = not (m.group("iy") or m.group("my") or m.group("dy"))
+        named = yearless and _attributive(sentence, m.end())
+        span = _absolute(m, published, (years or {}) if named else {})
         if span and not _LABEL.search(sentence[: m.start()]):
-            named = not (m.group("iy") or m.group("my") or m.group("dy")) and span[0].year == published.year \
-                and bool(re.search(r"\bthe\s+$", sentence[: m.start()], re.IGNORECASE)) \
-                and bool(re.match(r"\s+[a-z]{3,}\b(?<!\bto)", sentence[m.end() :])) \
-                and not re.match(r"\s+(?:and|or|to|at|in|on|of|through|until|when|deadline)\b", sentence[m.end() :])
+            named = named and span[0].year == published.year  # "the Jan. 6 attack" with no year we know
             refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx")),
                                 named=named))
         taken.append((m.start(), m.end()))
@@ -138,6 +141,9 @@ def resolve(sentence: str, published: date, years: dict | None = None) -> list[D
             relative_nights.append(m)
             continue
         first, last = _phrase(phrase, published)
+        if phrase in _OPEN_WEEKENDS and _FUTURE.search(sentence[: m.start()]) and published.weekday() < 5:
+            monday = published - timedelta(days=published.weekday())  # "expected to continue over the weekend"
+            first, last = monday + timedelta(days=5), monday + timedelta(days=6)
         refs.append(DateRef(m.start(), m.end(), m.group(0), first, last, relative=True))
         taken.append((m.start(), m.end()))
     for m in relative_nights:
@@ -168,6 +174,26 @@ def _absolute(m: re.Match, published: date, years: dict) -> tuple[date, date] | 
     return first, last
 
 
+def _attributive(sentence: str, end: int) -> bool:
+    """Whether a date is used as a modifier of the noun after it ("the Jan. 6 attack", "Jan. 6 pardons"): such a
+    date names an event, often of another year."""
+    from briefing.text import STOPWORDS
+
+    if re.match(r"-[a-z]", sentence[end:]):
+        return True  # "his Jan. 6-related conviction"
+    m = re.match(r"\s+([A-Za-z][\w'’-]*)", sentence[end:])
+    if not m:
+        return False
+    word = m.group(1).lower()
+    return word not in STOPWORDS and word not in _NOT_NOUNS and word.capitalize() not in _DAYS \
+        and word.capitalize() not in _MONTHS
+
+
+_NOT_NOUNS = {"at", "when", "as", "after", "before", "through", "until", "till", "and", "or", "to", "from", "in",
+              "on", "is", "was", "will", "would", "the", "a", "an", "this", "that", "local", "eastern", "et", "est",
+              "pt", "ct", "gmt", "utc", "last", "next", "morning", "afternoon", "evening", "night", "deadline"}
+
+
 def written_years(pool) -> dict:
     """``(month, day) -> year`` for the days the pool's sentences write out with a year other than their
     article's ("the Capitol attack Jan. 6, 2021"), when at least three in four of those mentions agree on one."""
@@ -196,6 +222,9 @@ def _guess_year(month: int, day: int, published: date) -> int:
     except ValueError:
         return published.year
     return published.year - 1 if guess > published + timedelta(days=60) else published.year
+
+
+_OPEN_WEEKENDS = {"over the weekend", "during the weekend", "at the weekend", "during weekend"}
 
 
 def _holiday(sentence: str, pos: int) -> bool:
@@ -285,10 +314,12 @@ def excerpt(text: str, start: int, end: int, limit: int = 200, grow: bool = True
     return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
 
 
-def pick_events(pool, window, salience, limit: int = 12, margin: int = 14) -> list:
-    """``(sentence, DateRef)`` pairs for the timeline, in date order: dates that resolve to a day or a span of at
-    most a week within ``margin`` days of the window, at most two sentences per date (from different articles
-    when possible, never near-duplicates), the ``limit`` most salient overall. Exact days rank above spans."""
+def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stories=None) -> list:
+    """``(sentence, DateRef, also)`` for the timeline, in date order: dates that resolve to a day or a span of
+    at most a week within ``margin`` days of the window, the ``limit`` most salient overall, exact days ranking
+    above spans. The same event told by several articles is one row: a sentence of another article of the same
+    story (``stories``; without them, sharing three content words) dated the same is added to ``also`` (its
+    citation joins the row's) instead of making a row of its own; at most two rows per date."""
     found = []
     years = written_years(pool)
     for s in pool:
@@ -304,17 +335,30 @@ def pick_events(pool, window, salience, limit: int = 12, margin: int = 14) -> li
             weight = 1.5 if ref.single else 1.0 if (ref.last - ref.first).days <= 2 else 0.6
             found.append((salience(s) * weight, s, ref))
     found.sort(key=lambda x: -x[0])
-    chosen: list = []
+    rows: list[list] = []  # [sentence, ref, [also...]]
     for _, s, ref in found:
-        if len(chosen) >= limit:
-            break
-        same = [(cs, cr) for cs, cr in chosen if (cr.first, cr.last) == (ref.first, ref.last)]
-        if len(same) >= 2 or any(cs.doc.id == s.doc.id for cs, _ in same):
+        same = [r for r in rows if (r[1].first, r[1].last) == (ref.first, ref.last)]
+        event = next((r for r in same if _same_event(s, r[0], stories)), None)
+        if event is not None:
+            if s.doc.id != event[0].doc.id and all(s.doc.id != o.doc.id for o in event[2]) and len(event[2]) < 3:
+                event[2].append(s)
             continue
-        if any(cs is not s and _near(s, cs) for cs, _ in chosen) or sum(cs is s for cs, _ in chosen) >= 3:
+        if len(rows) >= limit or len(same) >= 2:
             continue
-        chosen.append((s, ref))
-    return sorted(chosen, key=lambda x: (x[1].first, x[1].last, x[0].doc.published, x[0].start))
+        if any(r[0] is not s and _near(s, r[0]) for r in rows) or sum(r[0] is s for r in rows) >= 3:
+            continue
+        rows.append([s, ref, []])
+    rows.sort(key=lambda r: (r[1].first, r[1].last, r[0].doc.published, r[0].start))
+    return [(r[0], r[1], tuple(r[2])) for r in rows]
+
+
+def _same_event(a, b, stories) -> bool:
+    """Two sentences dated alike tell one event: other articles of one story, or sharing three content words."""
+    if a.doc.id == b.doc.id:
+        return False
+    if stories is not None:
+        return stories.same_story(a.doc.id, b.doc.id)
+    return len({k for k in a.keys & b.keys if not k.isdigit()}) >= 3
 
 
 def _near(a, b) -> bool:

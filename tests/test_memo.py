@@ -376,7 +376,7 @@ def test_llm_text_without_citations_falls_back_to_the_sources(session):
     llm.enqueue(*["The sources do not answer this question."] * 12)
     memo = build_memo(session, window, llm=llm)
     _assert_exact(memo)
-    assert memo.citations and any("no verifiable citation" in w for w in memo.warnings)
+    assert memo.citations and any("no verified citation" in w for w in memo.warnings)
 
 
 def test_topics_make_the_themes(session):

@@ -5,6 +5,7 @@ ahead, undated and machine-rewritten sources, syndicated copies. Sentences come 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from briefing.memo.quality import assess
 from briefing.memo.stories import find_stories
 from briefing.memo.timeline import resolve, written_years
 from briefing.types import Document
+from fakeopenai import openai_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -335,3 +337,46 @@ def test_citations_say_also_in_undated_and_low_quality(tmp_path):
     assert spun and all("low-quality source" in line for line in spun)
     data = json.loads(render(memo, "json"))
     assert data["undated_included"] is True
+
+
+# ---- 8. with an LLM every section is prose with verified citations --------------------------------------------------
+def test_with_an_openai_compatible_server_every_section_is_prose_with_verified_citations(tmp_path, openai_server):
+    from briefing.answer.llm import OpenAIChat
+    from briefing.answer.session import Session
+    from briefing.ingest.indexer import build_index
+    from briefing.memo.build import build_memo
+    from briefing.memo.window import choose_window
+    from briefing.testing import FakeEmbedder, WhitespaceTokens
+
+    build_index([ROOT / "examples" / "articles"], tmp_path / "ix", embedder=FakeEmbedder(), tokens=WhitespaceTokens())
+    session = Session(tmp_path / "ix", embedder=FakeEmbedder())
+    # every section's first passage is a sentence of its own (the sentence it was planned from): the server
+    # answers with prose that paraphrases nothing and cites [1] -- checked against that passage, so a sentence
+    # is verified only when it holds there; the prose is the server's, one paragraph per section
+    openai_server.default_text = "The sources report the matter in the passage cited here [1]."
+    llm = OpenAIChat("m1", base_url=openai_server.base_url, api_key="sk-test")
+    memo = build_memo(session, choose_window(session.store, since=date(2025, 11, 20), until=date(2025, 11, 28)),
+                      llm=llm)
+    assert len(openai_server.requests) >= 4  # summary, each theme, who said what, what to watch: one call each
+    for section in memo.sections:  # nothing verifies, so each falls back to the sources' sentences, flagged
+        assert any(w.startswith(section.heading) and "no verified citation" in w for w in memo.warnings)
+        assert "The sources report" not in section.body and "?]" not in section.body
+    openai_server.requests.clear()
+
+    class Echo:  # scripts the server's next answer from the prompt the real client is about to send
+        name = llm.name if hasattr(llm, "name") else "openai"
+
+        def complete(self, messages, **kw):
+            user = messages[-1]["content"]
+            first = re.search(r'<passage n="1"[^>]*>(.*?)</passage>', user, re.S).group(1)
+            sentence = re.split(r"(?<=[a-z])\. ", " ".join(first.split()))[0].rstrip(".")
+            openai_server.enqueue(text=f"In short, {sentence} [1].")
+            return llm.complete(messages, **kw)
+
+    memo = build_memo(session, choose_window(session.store, since=date(2025, 11, 20), until=date(2025, 11, 28)),
+                      llm=Echo())
+    assert memo.llm != "extractive" and len(openai_server.requests) >= 4
+    for section in memo.sections:
+        assert "In short," in section.body, section.heading  # the LLM's prose, not the extractive bullets
+        assert re.search(r"\[\d+\]", section.body) and "?]" not in section.body  # cited, every citation verified
+    assert all(c.supported for c in memo.citations)

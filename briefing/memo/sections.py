@@ -86,9 +86,11 @@ def write_sections(plans: Sequence[Plan], register: Register, llm, max_context: 
         text = None
         if llm is not None and plan.sentences:
             text, used = _llm_text(llm, plan, max_context, window, usage)
+            state = register.checkpoint()
             body, cited = register.verify(text, used, where) if text else ("", ())
-            if not cited:
-                register.warnings.append(f"{where}: the LLM's text had no verifiable citation; "
+            if not register.supported(cited):  # prose the sources do not back is not shown at all
+                register.restore(state)
+                register.warnings.append(f"{where}: the LLM's text had no verified citation; "
                                          "the sources' own sentences are shown instead")
                 text = None
         if text is None:

@@ -532,8 +532,8 @@ def test_committed_example_memo_quotes_are_in_the_articles(name):
 
     text = path.read_text(encoding="utf-8")
     if name.endswith(".md"):
-        entries = re.findall(r"^- \[(\d+)\] (\S+?):L(\d+)(?:-L(\d+))? — .*? — \"(.*)\"(?: \(unverified\))?$",
-                             text, re.M)
+        entries = re.findall(r"^- \[(\d+)\] (\S+?):L(\d+)(?:-L(\d+))? — .*? — \"(.*?)\"(?: \(unverified\))?"
+                             r"(?: — also in .*?)?(?: — low-quality source: .*)?$", text, re.M)
         quotes = [(p, int(a), int(b or a), q.replace("\\<", "<").replace("\\|", "|")) for _, p, a, b, q in entries]
     else:
         entries = re.findall(r'<span class="loc">(\S+?):L(\d+)(?:-L(\d+))?</span>.*?<blockquote>(.*?)</blockquote>',

@@ -380,3 +380,16 @@ def test_with_an_openai_compatible_server_every_section_is_prose_with_verified_c
         assert "In short," in section.body, section.heading  # the LLM's prose, not the extractive bullets
         assert re.search(r"\[\d+\]", section.body) and "?]" not in section.body  # cited, every citation verified
     assert all(c.supported for c in memo.citations)
+
+
+def test_a_flagged_source_dates_nothing_another_source_dates():
+    from briefing.memo.model import Window
+    from briefing.memo.timeline import pick_events
+
+    spun = doc("spun", "Building on negotiations in Geneva the former weekend (round November 22-23, 2025), the "
+                       "coalition aimed to reshape the plan.", published=date(2025, 11, 26))
+    sound = doc("sound", "The secretary reiterated this position during weekend negotiations in Geneva, though he "
+                         "provided few specifics.", published=date(2025, 11, 27))
+    pool = pool_of(spun, sound)
+    rows = pick_events(pool, Window(date(2025, 11, 20), date(2025, 11, 28), ""), Salience(pool), flagged={"spun"})
+    assert [(s.doc.id, str(r.first)) for s, r, _ in rows] == [("sound", "2025-11-22")]

@@ -63,7 +63,7 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     plans = plan_sections(themes, pool, salience, window, meaning)
     register = Register()
     sections, usage = write_sections(plans, register, llm, max_context, window)
-    events = _events(timeline.pick_events(pool, window, salience, stories=stories), register)
+    events = _events(timeline.pick_events(pool, window, salience, stories=stories, flagged=set(flagged)), register)
     conflicts = _disagreements(disagree.find(pool, salience, stories=stories), register)
     if title is None:
         title = "Weekly briefing: " + (", ".join(topics) if topics else headline_phrase(pool))

@@ -314,12 +314,14 @@ def excerpt(text: str, start: int, end: int, limit: int = 200, grow: bool = True
     return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
 
 
-def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stories=None) -> list:
+def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stories=None, flagged=frozenset()
+                ) -> list:
     """``(sentence, DateRef, also)`` for the timeline, in date order: dates that resolve to a day or a span of
     at most a week within ``margin`` days of the window, the ``limit`` most salient overall, exact days ranking
     above spans. The same event told by several articles is one row: a sentence of another article of the same
     story (``stories``; without them, sharing three content words) dated the same is added to ``also`` (its
-    citation joins the row's) instead of making a row of its own; at most two rows per date."""
+    citation joins the row's) instead of making a row of its own; at most two rows per date. A sentence of a
+    low-quality source (``flagged`` doc ids) dates nothing that another source dates."""
     found = []
     years = written_years(pool)
     for s in pool:
@@ -334,6 +336,8 @@ def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stori
             seen.add((ref.first, ref.last))
             weight = 1.5 if ref.single else 1.0 if (ref.last - ref.first).days <= 2 else 0.6
             found.append((salience(s) * weight, s, ref))
+    sound = {(r.first, r.last) for _, s, r in found if s.doc.id not in flagged}
+    found = [(w, s, r) for w, s, r in found if s.doc.id not in flagged or (r.first, r.last) not in sound]
     found.sort(key=lambda x: -x[0])
     rows: list[list] = []  # [sentence, ref, [also...]]
     for _, s, ref in found:

@@ -393,3 +393,12 @@ def test_a_flagged_source_dates_nothing_another_source_dates():
     pool = pool_of(spun, sound)
     rows = pick_events(pool, Window(date(2025, 11, 20), date(2025, 11, 28), ""), Salience(pool), flagged={"spun"})
     assert [(s.doc.id, str(r.first)) for s, r, _ in rows] == [("sound", "2025-11-22")]
+
+
+def test_a_time_of_day_without_a_date_is_the_articles_day():
+    from briefing.memo.model import Window
+    from briefing.memo.watch import ahead
+
+    pool = pool_of(doc("a", "With Trump expected to arrive by helicopter at about 2:30 p.m. local time, law enforcement "
+                            "walked along nearby Fiske Street.", published=date(2025, 1, 24)))
+    assert ahead(pool, Salience(pool), Window(date(2025, 1, 20), date(2025, 1, 26), "")) == []

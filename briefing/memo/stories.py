@@ -116,6 +116,7 @@ def find_stories(pool: Sequence, docs: Sequence = (), threshold: float = STORY_C
 def _copies(docs: Sequence) -> tuple[dict, dict]:
     """Syndicated copies among ``docs``: ``({original: [copies]}, {copy: original})``, the earliest the original."""
     keys = {d.id: _sentence_keys(d) for d in docs}
+    words = {d: frozenset().union(*k) if k else frozenset() for d, k in keys.items()}
     order = sorted(docs, key=lambda d: (str(d.published or "9999"), d.path, d.id))
     copies: dict[str, list[str]] = {}
     original: dict[str, str] = {}
@@ -125,6 +126,9 @@ def _copies(docs: Sequence) -> tuple[dict, dict]:
         for b in order[i + 1 :]:
             if b.id in original or b.id in copies:
                 continue
+            wa, wb = words[a.id], words[b.id]
+            if not wa or not wb or len(wa & wb) < COPY_SHARE * min(len(wa), len(wb)):
+                continue  # most sentences shared means most words shared: a cheap test first
             if copied(keys[b.id], keys[a.id]) or copied(keys[a.id], keys[b.id]):
                 copies.setdefault(a.id, []).append(b.id)
                 original[b.id] = a.id
@@ -144,5 +148,6 @@ def copied(these: Sequence[frozenset], other: Sequence[frozenset], share: float 
     """Whether most of ``these`` sentences (as stem sets) have a near-duplicate among ``other``'s."""
     if len(these) < 3:
         return False
-    hits = sum(1 for s in these if any(near_duplicate(s, o, 0.8) for o in other))
+    exact = set(other)
+    hits = sum(1 for s in these if s in exact or any(near_duplicate(s, o, 0.8) for o in other))
     return hits >= share * len(these)

@@ -357,12 +357,14 @@ def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stori
 
 
 def _same_event(a, b, stories) -> bool:
-    """Two sentences dated alike tell one event: other articles of one story, or sharing three content words."""
+    """Two sentences dated alike tell one event: other articles of one story, or (across stories, or without
+    them) sentences sharing at least three content words and a third of the shorter one's."""
     if a.doc.id == b.doc.id:
         return False
-    if stories is not None:
-        return stories.same_story(a.doc.id, b.doc.id)
-    return len({k for k in a.keys & b.keys if not k.isdigit()}) >= 3
+    if stories is not None and stories.same_story(a.doc.id, b.doc.id):
+        return True
+    shared = {k for k in a.keys & b.keys if not k.isdigit()}
+    return len(shared) >= 3 and len(shared) >= min(len(a.keys), len(b.keys)) / 3
 
 
 def _near(a, b) -> bool:

@@ -5,7 +5,8 @@ A sentence is a watch item when it speaks of what is ahead ("will", "is expected
 "remains unclear", "will decide whether", "yet to be"), and it is still ahead when the window ends: a date it
 gives (resolved against its article, see ``timeline``) that falls inside the window is an event the memo's reader
 has already seen happen ("Biden will speak Wednesday" in a week that holds that Wednesday), so it is left out;
-a date after the window ranks first. "would" alone (reported speech about the past) is not a cue.
+a date after the window ranks first; a time of day with no date ("expected to arrive at 2:30 p.m.") is the
+article's own day. "would" alone (reported speech about the past) is not a cue.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ _UNDECIDED = re.compile(
     r"|considering whether|pending)\b", re.IGNORECASE)
 _EXPLICIT = re.compile(r"\b(?:in the coming|next (?:week|month|year)|later this|deadline|scheduled|slated|set to"
                        r"|(?:is|are) expected to|plans to)\b", re.IGNORECASE)
+# A time of day with no date: the day of the article ("coverage begins at 7 a.m. ET")
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\bnoon\b|\bmidnight\b", re.IGNORECASE)
 _WAS = re.compile(r"\b(?:was|were|had been|had)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
 def ahead(pool: Sequence[Sentence], salience: Salience, window: Window) -> list[Sentence]:
     """The pool's watch items (module docstring), best first: a date after the window, then explicit timing or
     an open question, then salience."""
-    from briefing.memo.timeline import resolve, written_years
+    from briefing.memo.timeline import DateRef, resolve, written_years
 
     years = written_years(pool)
     scored = []
@@ -46,6 +49,8 @@ def ahead(pool: Sequence[Sentence], salience: Salience, window: Window) -> list[
         if not (forward or undecided):
             continue  # "was due to start on Tuesday": a plan of the past
         refs = [r for r in resolve(text, s.doc.published, years) if not r.named] if s.doc.published else []
+        if not refs and s.doc.published and _CLOCK.search(text):  # "expected to arrive at about 2:30 p.m."
+            refs = [DateRef(0, 0, "", s.doc.published, s.doc.published)]
         later = [r for r in refs if r.first > window.until]
         if not later and any(r.last <= window.until and (r.last - r.first).days <= 7
                              and r.last >= (s.doc.published or window.since) - timedelta(days=1) for r in refs):

@@ -402,3 +402,16 @@ def test_a_time_of_day_without_a_date_is_the_articles_day():
     pool = pool_of(doc("a", "With Trump expected to arrive by helicopter at about 2:30 p.m. local time, law enforcement "
                             "walked along nearby Fiske Street.", published=date(2025, 1, 24)))
     assert ahead(pool, Salience(pool), Window(date(2025, 1, 20), date(2025, 1, 26), "")) == []
+
+
+# ---- 6. promotion is never evidence ------------------------------------------------------------------------------
+@pytest.mark.parametrize("line", [
+    "Subscribe to our newsletter for the latest updates on the Senate confirmation hearings.",
+    "Sign up for the Daily Briefing to get the top stories in your inbox every morning.",
+    "This story was updated to add new information about the Starbucks policy change.",
+    "Support local journalism by becoming a subscriber to the Detroit Free Press today.",
+])
+def test_promotion_lines_never_enter_the_pool(line):
+    d = doc("a", "Starbucks said the new policy takes effect on Jan. 27 at all of its stores.\n" + line)
+    assert [s.plain for s in pool_of(d)] == ["Starbucks said the new policy takes effect on Jan. 27 at all of its "
+                                             "stores."]

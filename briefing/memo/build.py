@@ -54,10 +54,13 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     # only the most salient sentences are embedded: enough for five themes and a summary, and it stays quick
     top = sorted(pool, key=lambda s: -salience(s))[:MAX_CLUSTERED]
     vectors = session.embedder().embed([s.plain for s in top]) if top else None
+    headline = ""
     if not topics:
         # a theme per story of several articles; a window of one story is split by meaning into 2 to 5
         themes = story_themes(pool, stories, salience)
-        if len(themes) < 2:
+        if len(themes) >= 2:  # a week of several stories is titled by its two biggest
+            headline = "; ".join(t.label for t in themes[:2])
+        else:
             themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
     meaning = {id(s): vectors[i] for i, s in enumerate(top)}
     plans = plan_sections(themes, pool, salience, window, meaning)
@@ -66,7 +69,7 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     events = _events(timeline.pick_events(pool, window, salience, stories=stories, flagged=set(flagged)), register)
     conflicts = _disagreements(disagree.find(pool, salience, stories=stories), register)
     if title is None:
-        title = "Weekly briefing: " + (", ".join(topics) if topics else headline_phrase(pool))
+        title = "Weekly briefing: " + (", ".join(topics) if topics else headline or headline_phrase(pool))
     return Memo(title=title, window=window, sections=tuple(sections), timeline=tuple(events),
                 disagreements=tuple(conflicts), citations=tuple(register.citations), documents=tuple(docs),
                 undated=undated, warnings=tuple(register.warnings), llm=getattr(llm, "name", None) or "extractive",

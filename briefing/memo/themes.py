@@ -72,6 +72,7 @@ def derive_themes(pool: Sequence[Sentence], salience: Salience, vectors, limit: 
         centre = vectors[members].mean(axis=0)
         ordered = sorted(members, key=lambda i: -(salience(pool[i]) * (0.5 + float(vectors[i] @ centre))))
         label = _label(members, pool, phrases, used) or _title_label(members, pool, used)
+        ordered = _label_first(ordered, pool, label)
         themes.append(Theme(label, tuple(pool[i] for i in ordered), label))
     return themes
 
@@ -196,9 +197,15 @@ def story_themes(pool: Sequence[Sentence], stories, salience: Salience, limit: i
     themes = []
     for _, members in ranked[:limit]:
         label = _label(members, pool, phrases, used) or _title_label(members, pool, used)
-        ordered = sorted(members, key=lambda i: -salience(pool[i]))
+        ordered = _label_first(sorted(members, key=lambda i: -salience(pool[i])), pool, label)
         themes.append(Theme(label, tuple(pool[i] for i in ordered), label))
     return themes
+
+
+def _label_first(ordered: list[int], pool: Sequence[Sentence], label: str) -> list[int]:
+    """``ordered`` with the sentences that use the label's words first, so a theme's lines say what it is called."""
+    want = {stem(w.lower()) for w in _TOKEN.findall(label)} - {stem(w) for w in _INNER}
+    return sorted(ordered, key=lambda i: not want <= pool[i].keys)
 
 
 def _shape(form: str) -> float:

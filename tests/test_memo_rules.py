@@ -415,3 +415,17 @@ def test_promotion_lines_never_enter_the_pool(line):
     d = doc("a", "Starbucks said the new policy takes effect on Jan. 27 at all of its stores.\n" + line)
     assert [s.plain for s in pool_of(d)] == ["Starbucks said the new policy takes effect on Jan. 27 at all of its "
                                              "stores."]
+
+
+def test_one_event_dated_differently_by_two_articles_is_a_date_disagreement():
+    from briefing.memo.disagree import dates
+
+    a = doc("a", "Negotiators from the United States and Ukraine held talks in Geneva on Sunday about the peace plan "
+                 "drafted in Washington.", published=date(2025, 11, 24))
+    b = doc("b", "Negotiators from the United States and Ukraine held talks in Geneva on November 22 about the peace "
+                 "plan drafted in Washington.", published=date(2025, 11, 26))
+    (found,) = dates(pool_of(a, b))
+    assert found.kind == "date" and [v.split()[0] for v, _, _ in found.sides] == ["2025-11-22", "2025-11-23"]
+    c = doc("c", "Negotiators from the United States and Ukraine held talks in Geneva on November 23 about the peace "
+                 "plan drafted in Washington.", published=date(2025, 11, 26))
+    assert dates(pool_of(a, c)) == []  # the same day told two ways

@@ -143,6 +143,8 @@ TENSE = [  # (sentence, published, phrase, resolved day or None when left out)
      "business Wednesday.", date(2025, 1, 21), "Wednesday", date(2025, 1, 22)),
     ("President Joe Biden is set to give a farewell primetime address to the nation next Wednesday night.",
      date(2025, 1, 10), "next Wednesday night", date(2025, 1, 15)),
+    ("Ronald Reagan Washington National Airport will remain closed for flights until at least 11 a.m. Thursday, "
+     "said Metropolitan Washington Airports Authority.", date(2025, 1, 29), "Thursday", date(2025, 1, 30)),
     ("Funeral services for former President Jimmy Carter began Saturday as the U.S. pays respect to the 39th "
      "president.", date(2025, 1, 9), "Saturday", date(2025, 1, 4)),
 ]

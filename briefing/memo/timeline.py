@@ -73,6 +73,9 @@ _FUTURE = re.compile(r"\b(?:will|'ll|shall|(?:is|are) set (?:to|for)|plans? to|p
                      r"|(?:preparing|prepares|ready|threatens?|threatening|vows?|intends?|aims?|hopes?|wants?) to"
                      r"|(?:before|until|ahead of|when)\s+(?:[A-Z][\w.-]*\s+){1,3}(?:is|are|takes?|becomes?|leaves?|"
                      r"gets?|moves?|returns?)\b)\b[^.;:!?]{0,110}$")
+# Dots that end no clause: "until at least 11 a.m. Thursday", "U.S. officials will meet Friday"
+_ABBREVIATION_DOTS = re.compile(r"\b[ap]\.m\.|\b(?:[A-Z]\.){2,}|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Mr|Mrs|Ms|Dr"
+                                r"|Sen|Rep|Gov|Gen|St|Jr|No|vs)\.")
 _DEADLINE = re.compile(r"\b(?:by|come|until|starting|beginning)\s+(?:(?:close of business|the end of|end of|noon|"
                        r"midnight)\s+(?:on\s+)?)?$", re.IGNORECASE)
 # A past cue between that cue and the weekday ends its reach: "will ... after he was elected on Tuesday".
@@ -236,9 +239,10 @@ def _weekday(m: re.Match, sentence: str, published: date) -> date:
     target = _DAYS.index(m.group("day"))
     mod = (m.group("mod") or "").lower()
     back = (published.weekday() - target) % 7  # days back to the most recent such day, 0 if publication day
-    cue = _FUTURE.search(sentence[: m.start()])
-    deadline = _DEADLINE.search(sentence[: m.start()])  # "by close of business Wednesday", "come Sunday"
-    if mod == "next" or (mod != "last" and (deadline or cue and not _PAST.search(sentence[cue.end() : m.start()]))):
+    before = _ABBREVIATION_DOTS.sub(lambda d: d.group(0).replace(".", ""), sentence[: m.start()])
+    cue = _FUTURE.search(before)
+    deadline = _DEADLINE.search(before)  # "by close of business Wednesday", "come Sunday"
+    if mod == "next" or (mod != "last" and (deadline or cue and not _PAST.search(before[cue.end() :]))):
         ahead = (target - published.weekday()) % 7  # "will speak Wednesday" on a Wednesday is that day
         if mod == "next" and ahead == 0:
             ahead = 7

@@ -23,15 +23,15 @@ demo: install
 	$(BRIEFING) index examples/articles --index $(DEMO_INDEX)
 	$(BRIEFING) search "what did Macron announce" --index $(DEMO_INDEX) -k 3
 	$(BRIEFING) ask "what did Macron announce" --index $(DEMO_INDEX) --llm extractive -o examples/answer-macron.md
-	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.md
+	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --include-undated --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.md
 	@echo "memo written to examples/memo-2025-11-20.md"
 
 # The generated examples: the sourced answer and the weekly memo over examples/articles, in Markdown and HTML.
 examples: install
 	$(BRIEFING) index examples/articles --index $(DEMO_INDEX) -q
 	$(BRIEFING) ask "what did Macron announce" --index $(DEMO_INDEX) --llm extractive -o examples/answer-macron.md > /dev/null
-	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.md
-	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.html
+	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --include-undated --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.md
+	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --include-undated --llm extractive --index $(DEMO_INDEX) -o examples/memo-2025-11-20.html
 
 # The browser tests drive Debian's Chromium through Playwright (never a browser download); CI runs as root.
 CHROMIUM := /usr/bin/chromium

@@ -29,14 +29,18 @@ FORMATS = ("md", "html", "json")
 @max_context_option("Prompt token budget per section")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False),
               help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.memo.render).")
+@click.option("--include-undated", is_flag=True,
+              help="Also use the undated articles (the header counts them and every citation of one says undated).")
 @strict_option
 @index_option
-def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, strict, index_path):
+def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, include_undated, strict,
+         index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree
     and what to watch, every line cited to an exact quote.
 
     \b
-    Without a window: the seven days ending at the newest dated article. Undated articles are listed, not used.
+    Without a window: the seven days ending at the newest dated article. Undated articles are listed, not used,
+    unless --include-undated.
       briefing memo --since 2025-11-20 --until 2025-11-28 -o memo.html
       briefing memo --week 2025-W48 --topic "security guarantees" --format json
     """
@@ -57,7 +61,8 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
     generator = make_generator(llm, model, max_context)
     session = Session(config.index_dir(index_path))
     window = choose_window(session.store, week, since, until)
-    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context)
+    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context,
+                        include_undated=include_undated)
     text = render(result, fmt, template)
     if output:
         Path(output).write_text(text, encoding="utf-8")

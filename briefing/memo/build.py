@@ -7,24 +7,31 @@ from typing import Sequence
 from briefing import config
 
 from briefing.memo.model import Disagreement, Event, Memo, Side, Window
-from briefing.memo.pool import Salience, sentence_pool
+from briefing.memo.pool import Salience, prefer_sources, sentence_pool
+from briefing.memo.quality import assess
+from briefing.memo.stories import find_stories
 from briefing.memo.register import Register
 from briefing.memo.sections import plan_sections, write_sections
-from briefing.memo.themes import MAX_THEMES, derive_themes, headline_phrase, topic_themes
+from briefing.memo.themes import MAX_THEMES, derive_themes, headline_phrase, story_themes, topic_themes
 from briefing.types import Document
 
 MAX_CLUSTERED = 400
 
 
 def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None, max_context: int = config.DEFAULT_MAX_CONTEXT,
-               title: str | None = None) -> Memo:
+               title: str | None = None, include_undated: bool = False) -> Memo:
     """The memo for ``window`` from ``session``'s index. ``llm`` (an object with ``complete``) writes the prose
     sections one at a time from their own passages; without it the sections are the sources' own sentences.
     Timeline and disagreements are found by rules either way. Every citation is verified (see ``Register``).
 
     The readable sentences of the window's dated articles (``pool``) are grouped into themes (``themes``), picked
     for the summary, who said what (``actors``) and what to watch, and written (``sections``); ``timeline`` dates
-    events and ``disagree`` finds conflicting figures, dates and claims. Rendering: :mod:`briefing.memo.render`."""
+    events and ``disagree`` finds conflicting figures, dates and claims. Rendering: :mod:`briefing.memo.render`.
+
+    Before that the pool is cleaned of what should not be evidence: the sentences a syndicated copy shares with
+    its original (``stories``: the original is cited, "also in" the copies), and the sentences of a
+    machine-rewritten source (``quality``) that another source states too. ``include_undated`` brings the
+    undated articles in (their citations are marked undated; they have no dates for the timeline)."""
     from briefing.memo import disagree
     from briefing.memo import timeline
 
@@ -33,8 +40,13 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     chunks = list(store.chunks(sorted(ids)).values())
     docs = sorted(store.documents({c.doc_id for c in chunks}).values(), key=lambda d: (d.published, d.path))
     undated = tuple(sorted((d for d in _undated(store)), key=lambda d: d.path))
+    if include_undated:
+        docs = docs + list(undated)  # no chunks are read for them: each sentence cites its own span
     pool = sentence_pool(docs, chunks)
-    salience = Salience(pool)
+    stories = find_stories(pool, docs)
+    flagged = {d.id: q.reason for d in docs if (q := assess(d.text)).flagged}
+    pool = prefer_sources(pool, stories, set(flagged))
+    salience = Salience(pool, demote=set(flagged))
     if topics:  # the memo is about the topics: everything else comes from the passages found for them
         themes = topic_themes(session, topics, pool, salience, window)
         keep = {(s.doc.id, s.start) for t in themes for s in t.members}
@@ -42,21 +54,27 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
     # only the most salient sentences are embedded: enough for five themes and a summary, and it stays quick
     top = sorted(pool, key=lambda s: -salience(s))[:MAX_CLUSTERED]
     vectors = session.embedder().embed([s.plain for s in top]) if top else None
+    headline = ""
     if not topics:
-        # a few articles hold fewer distinct stories than a week of news: a theme per article, 2 to 5
-        themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
+        # a theme per story of several articles; a window of one story is split by meaning into 2 to 5
+        themes = story_themes(pool, stories, salience)
+        if len(themes) >= 2:  # a week of several stories is titled by its two biggest
+            headline = "; ".join(t.label for t in themes[:2])
+        else:
+            themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
     meaning = {id(s): vectors[i] for i, s in enumerate(top)}
     plans = plan_sections(themes, pool, salience, window, meaning)
     register = Register()
     sections, usage = write_sections(plans, register, llm, max_context, window)
-    events = _events(timeline.pick_events(pool, window, salience), register)
-    conflicts = _disagreements(disagree.find(pool, salience), register)
+    events = _events(timeline.pick_events(pool, window, salience, stories=stories, flagged=set(flagged)), register)
+    conflicts = _disagreements(disagree.find(pool, salience, stories=stories), register)
     if title is None:
-        title = "Weekly briefing: " + (", ".join(topics) if topics else headline_phrase(pool))
+        title = "Weekly briefing: " + (", ".join(topics) if topics else headline or headline_phrase(pool))
     return Memo(title=title, window=window, sections=tuple(sections), timeline=tuple(events),
                 disagreements=tuple(conflicts), citations=tuple(register.citations), documents=tuple(docs),
                 undated=undated, warnings=tuple(register.warnings), llm=getattr(llm, "name", None) or "extractive",
-                topics=tuple(topics), usage=usage)
+                topics=tuple(topics), usage=usage, undated_included=include_undated,
+                copies={o: tuple(c) for o, c in stories.copies.items()}, flagged=flagged)
 
 
 def _undated(store) -> list[Document]:
@@ -65,17 +83,22 @@ def _undated(store) -> list[Document]:
 
 
 def _events(found, register: Register) -> list[Event]:
-    """Timeline entries: the clause around each date, cited to its sentence."""
+    """Timeline entries: the clause around each date, cited to its sentence, and to the other articles'
+    sentences that date the same event."""
     from briefing.memo.timeline import excerpt, resolve
 
     out = []
-    for s, ref in found:
+    for s, ref, also in found:
         several = len(resolve(s.plain, s.doc.published)) > 1
         text = excerpt(s.plain, ref.start, ref.end, grow=not several)
         quote, cited = register.verify_quote(text, s.hit(), "Timeline")
-        if cited:
-            out.append(Event(ref.first, ref.last, quote, cited, ref.phrase, s.doc.published, ref.approximate,
-                             ref.relative))
+        if not cited:
+            continue
+        for other in also:
+            _, more = register.verify_quote(other.plain, other.hit(), "Timeline")
+            cited += tuple(n for n in more if n not in cited)
+        out.append(Event(ref.first, ref.last, quote, cited, ref.phrase, s.doc.published, ref.approximate,
+                         ref.relative))
     return out
 
 

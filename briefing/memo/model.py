@@ -78,6 +78,9 @@ class Memo:
     llm: str
     topics: tuple[str, ...] = ()
     usage: dict = field(default_factory=dict)
+    undated_included: bool = False  # the undated articles are used (and in ``documents``), their citations marked
+    copies: dict = field(default_factory=dict)  # original doc id -> ids of its syndicated copies ("also in")
+    flagged: dict = field(default_factory=dict)  # doc id -> why its text is of low quality (``quality``)
 
     def section(self, key: str) -> Section | None:
         """The section with ``key`` (summary, developments, actors or watch), or None when the memo has none."""

@@ -43,6 +43,12 @@ class Sentence:
         return Hit(Chunk(self.doc.id, ord_, self.text, span), self.doc, 1.0)
 
 
+# Promotion and page chrome that survive extraction as sentences: never evidence.
+_PROMO = re.compile(r"\b(?:subscribe (?:to|now|today)|sign up (?:for|to|now)|click here|follow us|download (?:the|our) app"
+                    r"|all rights reserved|copyright ©|newsletter|this (?:article|story) (?:was|has been|is) "
+                    r"(?:updated|produced|written|originally)|(?:read|see|watch) (?:more|also|next):|for more "
+                    r"(?:news|stories|information), (?:visit|go to)|support (?:our|local) journalism|advertisement)\b",
+                    re.IGNORECASE)
 _DATELINE = re.compile(r"\W*(?:published|posted|updated|date[d]?)\b", re.IGNORECASE)
 # "WASHINGTON - ", "KYIV (Reuters) — " before the first word of a story
 _DATELINE_PREFIX = re.compile(r"^[A-Z][A-Z .,'’]{2,40}(?:\([A-Za-z.]+\))?\s*[-–—―]\s+(?=[A-Z\"“])")
@@ -76,11 +82,30 @@ def sentence_pool(docs: Sequence[Document], chunks: Sequence[Chunk]) -> list[Sen
         for i, (a, b) in enumerate(sentences(doc.text, doc.body_start)):
             text = doc.text[a:b]
             flat = " ".join(text.split()).lower()
-            if not readable(text) or flat in seen or _DATELINE.match(text):
+            if not readable(text) or flat in seen or _DATELINE.match(text) or _PROMO.search(text):
                 continue
             seen.add(flat)
             holder = next((c for c in mine if c.span.char_start <= a and b <= c.span.char_end), None)
             out.append(Sentence(doc, a, b, i, holder, frozenset(stems(text))))
+    return out
+
+
+def prefer_sources(pool: Sequence[Sentence], stories, flagged: set[str]) -> list[Sentence]:
+    """``pool`` without what another source says better: a syndicated copy's sentences that its original has
+    too (the original is cited, the copy named "also in"), and a low-quality source's sentences (``flagged``
+    doc ids) that a sentence of another source states too."""
+    by_doc: dict[str, list[Sentence]] = {}
+    for s in pool:
+        by_doc.setdefault(s.doc.id, []).append(s)
+    sound = [s for s in pool if s.doc.id not in flagged]
+    out = []
+    for s in pool:
+        original = stories.original.get(s.doc.id)
+        if original and any(near_duplicate(s.keys, o.keys, 0.8) for o in by_doc.get(original, [])):
+            continue
+        if s.doc.id in flagged and any(o.doc.id != s.doc.id and similar(s, o) for o in sound):
+            continue
+        out.append(s)
     return out
 
 
@@ -114,7 +139,8 @@ class Salience:
     """How central a sentence is to the window: its words recur across articles; early sentences and concrete ones
     (names, numbers) count a little more; advice to the reader and rhetorical filler count less."""
 
-    def __init__(self, pool: Sequence[Sentence]):
+    def __init__(self, pool: Sequence[Sentence], demote: set[str] = frozenset()):
+        self._demote = demote  # ids of low-quality sources: ranked after every other source
         docs: dict[str, set[str]] = {}
         count: Counter[str] = Counter()
         within: Counter[tuple[str, str]] = Counter()
@@ -148,7 +174,7 @@ class Salience:
                 bonus -= 0.6  # "Utilize timelines: ...", "Subscribe to ...": instructions to the reader
             if len(flat.split()) > 45:
                 bonus -= 0.2
-            self._cache[key] = base * (1 + bonus)
+            self._cache[key] = base * (1 + bonus) * (0.3 if s.doc.id in self._demote else 1.0)
         return self._cache[key]
 
     def norm(self, s: Sentence) -> float:

@@ -51,6 +51,17 @@ class Register:
         return out, tuple(dict.fromkeys(cited))
 
 
+    def checkpoint(self) -> tuple:
+        """The register's state, for ``restore`` when a piece of text checked is then not used."""
+        return dict(self.keys), list(self.citations), list(self.warnings)
+
+    def restore(self, state: tuple) -> None:
+        self.keys, self.citations, self.warnings = dict(state[0]), list(state[1]), list(state[2])
+
+    def supported(self, numbers) -> bool:
+        """Whether any of the memo ``numbers`` is a verified citation."""
+        return any(self.citations[n - 1].supported for n in numbers)
+
     def verify_quote(self, text: str, hit: Hit, where: str) -> tuple[str, tuple[int, ...]]:
         """``text`` taken from the one passage ``hit``, verified like ``verify``: the text without its citation
         marker, and the memo numbers it cites (none when the check rejected it)."""

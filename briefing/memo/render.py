@@ -14,9 +14,14 @@ ever arrives as variable values, so it is never compiled as a template. The cont
 - ``citations``: list of ``{n, path, title, published, source, url, line_start, line_end, char_start, char_end,
   quote, supported, lines, href}`` (``lines`` like ``L5`` or ``L5-L7``; ``href``: where ``[n]`` links when the
   caller gave one, e.g. ``briefing serve``'s article view, else None).
-- ``documents`` (articles in the window) and ``undated`` (articles left out): lists of ``{path, title,
-  short_title, source, published, url, link, cited}`` (``link``: the url if it is http(s), else None; ``cited``:
-  how many citations quote it) and ``{path, title, short_title, hint}``.
+- ``documents`` (articles used) and ``undated`` (articles without a date): lists of ``{path, title,
+  short_title, source, published, url, link, cited, undated, copy_of, flag}`` (``link``: the url if it is http(s),
+  else None; ``cited``: how many citations quote it; ``copy_of``: the original a syndicated copy was counted with;
+  ``flag``: why its text is of low quality, or "") and ``{path, title, short_title, hint}``.
+  ``undated_included``: whether the undated articles are used (``--include-undated``); ``copies``: how many
+  syndicated copies were counted with their original.
+- each citation also has ``undated`` (its article has no date), ``also_in`` (the syndicated copies that carry the
+  same text, as "path (outlet)") and ``flag`` (as for documents).
 - ``warnings``: list of str. ``chart``: the SVG timeline's geometry (see :func:`chart`).
 
 Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``cell`` (also ``|`` and line breaks, for table
@@ -49,8 +54,20 @@ def context(memo, links: dict[int, str] | None = None) -> dict:
 
     cited_docs: dict[str, int] = {}
     citations = []
+    by_id = {d.id: d for d in memo.documents}
+    copy_of = {c: o for o, cs in memo.copies.items() for c in cs}
+
+    def where(doc_id: str) -> str:
+        d = by_id.get(doc_id)
+        if d is None:
+            return doc_id
+        return f"“{short(d.title, 60)}” ({', '.join(x for x in (d.source, config.display_path(d.path)) if x)})"
+
     for c in memo.citations:
         entry = citation_json(c)
+        entry["undated"] = c.hit.doc.published is None
+        entry["also_in"] = [where(x) for x in memo.copies.get(c.hit.doc.id, ())]
+        entry["flag"] = memo.flagged.get(c.hit.doc.id, "")
         s = c.quote_span
         entry["lines"] = f"L{s.line_start}" if s.line_start == s.line_end else f"L{s.line_start}-L{s.line_end}"
         entry["short_title"] = short(c.hit.doc.title)
@@ -92,7 +109,11 @@ def context(memo, links: dict[int, str] | None = None) -> dict:
                        "source": d.source,
                        "published": d.published.isoformat() if d.published else None, "url": d.url,
                        "link": d.url if re.match(r"https?://", d.url or "", re.IGNORECASE) else None,
-                       "cited": cited_docs.get(d.id, 0)} for d in memo.documents],
+                       "cited": cited_docs.get(d.id, 0), "undated": d.published is None,
+                       "copy_of": where(copy_of[d.id]) if d.id in copy_of else None,
+                       "flag": memo.flagged.get(d.id, "")} for d in memo.documents],
+        "undated_included": memo.undated_included,
+        "copies": len(copy_of),
         "undated": [{"path": config.display_path(d.path), "title": d.title, "short_title": short(d.title),
                      "hint": dating_hint(d)}
                     for d in memo.undated],
@@ -119,15 +140,21 @@ def memo_json(memo) -> dict:
                       "phrase": e["phrase"], "published": e["published"], "relative": e["relative"],
                       "approximate": e["approximate"]} for e in ctx["timeline"]],
         "disagreements": ctx["disagreements"],
-        "citations": [{k: v for k, v in c.items() if k not in ("lines", "short_title", "href")}
+        # the fields of ``ask``; undated, also_in and flag only where they say something
+        "citations": [{k: v for k, v in c.items() if k not in ("lines", "short_title", "href") and (k not in _OPTIONAL or v)}
                       for c in ctx["citations"]],
-        "documents": [{k: v for k, v in d.items() if k not in ("short_title", "link")} for d in ctx["documents"]],
+        "documents": [{k: v for k, v in d.items() if k not in ("short_title", "link") and (k not in _OPTIONAL or v)}
+                      for d in ctx["documents"]],
+        "undated_included": ctx["undated_included"],
         "undated": [{k: v for k, v in d.items() if k != "short_title"} for d in ctx["undated"]],
         "warnings": ctx["warnings"],
         "llm": ctx["llm"],
         "note": ctx["note"],
         "usage": memo.usage,
     }
+
+
+_OPTIONAL = ("undated", "also_in", "flag", "copy_of")
 
 
 # ---- the SVG timeline ----------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from briefing.memo.actors import speakers, statements
 from briefing.memo.pool import Salience, Sentence, pick
 from briefing.memo.model import Section, Window
 from briefing.memo.register import Register
-from briefing.memo.themes import Theme, forward_looking, pick_summary
+from briefing.memo.themes import Theme, pick_summary
+from briefing.memo.watch import ahead as watch_items
 from briefing.types import Hit
 
 
@@ -35,8 +36,9 @@ def plan_sections(themes: Sequence[Theme], pool: Sequence[Sentence], salience: S
     summary = pick_summary(pool, salience, window, meaning)
     used += summary
     plans = [Plan("summary", "Executive summary", "summary", "", tuple(summary), _bullets(summary))]
+    per_theme = 3 if len(themes) <= 5 else 2  # every story gets its theme; many themes get fewer lines each
     for t in themes:
-        chosen = pick(t.members, 3, used)
+        chosen = pick(t.members, per_theme, used)
         if chosen:
             plans.append(Plan("developments", "Key developments", "theme", t.label, tuple(chosen),
                               _bullets(chosen)))
@@ -48,7 +50,7 @@ def plan_sections(themes: Sequence[Theme], pool: Sequence[Sentence], salience: S
             said.append(s)
             lines.append(f"- {s.plain} [{len(said)}]")
     plans.append(Plan("actors", "Who said what", "actors", "", tuple(said), tuple(lines)))
-    forward = forward_looking(pool, salience)
+    forward = watch_items(pool, salience, window)
     ahead = pick(forward, 5, [s for p in plans for s in p.sentences if p.key != "actors"], per_doc=3)
     if len(ahead) < 2:  # a short window: better to repeat a sentence than to miss what comes next
         ahead += pick([s for s in forward if s not in ahead], 2 - len(ahead), list(ahead), per_doc=3)
@@ -67,7 +69,8 @@ def _md_plain(text: str) -> str:
 _EMPTY = {
     "summary": "The window's articles yielded no sentence that summarises them.",
     "actors": "No named person is quoted with a stated position in the window's articles.",
-    "watch": "The window's articles announce nothing ahead (no \"will\", \"next week\", \"plans to\"...).",
+    "watch": "The window's articles announce nothing still ahead when the window ends (planned, expected or "
+             "undecided).",
 }
 
 
@@ -83,9 +86,11 @@ def write_sections(plans: Sequence[Plan], register: Register, llm, max_context: 
         text = None
         if llm is not None and plan.sentences:
             text, used = _llm_text(llm, plan, max_context, window, usage)
+            state = register.checkpoint()
             body, cited = register.verify(text, used, where) if text else ("", ())
-            if not cited:
-                register.warnings.append(f"{where}: the LLM's text had no verifiable citation; "
+            if not register.supported(cited):  # prose the sources do not back is not shown at all
+                register.restore(state)
+                register.warnings.append(f"{where}: the LLM's text had no verified citation; "
                                          "the sources' own sentences are shown instead")
                 text = None
         if text is None:

@@ -17,6 +17,7 @@ from briefing.text import STOPWORDS, stem, stems
 
 
 MAX_THEMES = 5
+MAX_STORY_THEMES = 10  # every story with several articles gets a theme, up to this many
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def derive_themes(pool: Sequence[Sentence], salience: Salience, vectors, limit: 
     for _, members in scored[:limit]:
         centre = vectors[members].mean(axis=0)
         ordered = sorted(members, key=lambda i: -(salience(pool[i]) * (0.5 + float(vectors[i] @ centre))))
-        label = _label(members, pool, phrases, used)
+        label = _label(members, pool, phrases, used) or _title_label(members, pool, used)
+        ordered = _label_first(ordered, pool, label)
         themes.append(Theme(label, tuple(pool[i] for i in ordered), label))
     return themes
 
@@ -140,29 +142,70 @@ def _phrases(pool: Sequence[Sentence]) -> dict[tuple[str, ...], dict]:
 
 
 def _label(members: Sequence[int], pool: Sequence[Sentence], phrases: dict, used: set[str]) -> str:
-    """The phrases most particular to a cluster (c-TF-IDF): used by several of its sentences, by as many of its
-    articles as possible, and by few sentences outside it; shaped like a topic (``_shape``); sharing no word with
-    an earlier label."""
+    """The phrase most particular to a theme (c-TF-IDF): used by several of its sentences, by as many of its
+    articles as possible, and by few sentences outside it (so it tells the theme from the others); two to four
+    words shaped like a topic (``_shape``), never a lone word; sharing no word with an earlier label. "" when no
+    phrase qualifies."""
     inside = set(members)
     docs = len({pool[i].doc.id for i in members})
     scored = []
     for key, e in phrases.items():
         mine = e["sents"] & inside
-        if len(mine) < 2 or used & set(key):
+        if len(key) < 2 or len(mine) < 2 or used & set(key):
             continue
         spread = len({pool[i].doc.id for i in mine}) / docs
         form = e["forms"].most_common(1)[0][0]
+        outside = (len(e["sents"] - inside) + 1) / len(pool)
         share = len(e["sents"]) / len(pool)
         generic = 1.0 if share <= 0.2 else ((1 - share) / 0.8) ** 4  # "Ukraine" in a memo about Ukraine
-        score = len(mine) ** 1.2 * math.log(1 + 1 / share) * _shape(form) * spread ** 2 * generic
+        score = len(mine) ** 1.2 * math.log(1 + 1 / outside) * _shape(form) * spread ** 2 * generic
         scored.append((-score, key))
     scored.sort()
     if not scored:
-        return "Other developments"
+        return ""
     best = scored[0][1]
     used.update(k for k in best if k not in _INNER)
     form = phrases[best]["forms"].most_common(1)[0][0]
     return form[:1].upper() + form[1:]
+
+
+def _title_label(members: Sequence[int], pool: Sequence[Sentence], used: set[str]) -> str:
+    """A label from the headline of the theme's most cited article, when no phrase of its sentences qualifies:
+    its first words up to a colon, a dash or six words."""
+    count: Counter = Counter(pool[i].doc.id for i in members)
+    doc = next(pool[i].doc for i in members if pool[i].doc.id == count.most_common(1)[0][0])
+    head = re.split(r"\s*[:|?!–—]\s*|\s+-\s+|\.\s", " ".join((doc.title or "").split()))[0]
+    words = head.split()[:6]
+    used.update(stem(w.lower()) for w in words)
+    return " ".join(words) or "Other developments"
+
+
+def story_themes(pool: Sequence[Sentence], stories, salience: Salience, limit: int = MAX_STORY_THEMES
+                 ) -> list[Theme]:
+    """One theme per story of several articles (``stories``; syndicated copies not counted), the stories with
+    the most articles and salience first: its sentences, most salient first, labelled by ``_label`` against the
+    other stories' sentences."""
+    sizes = stories.sizes()
+    by_story: dict[int, list[int]] = {}
+    for i, s in enumerate(pool):
+        n = stories.story.get(s.doc.id)
+        if n is not None and sizes.get(n, 0) >= 2:
+            by_story.setdefault(n, []).append(i)
+    ranked = sorted(by_story.items(), key=lambda kv: (-sizes[kv[0]], -sum(salience(pool[i]) for i in kv[1])))
+    phrases = _phrases(pool)
+    used: set[str] = set()
+    themes = []
+    for _, members in ranked[:limit]:
+        label = _label(members, pool, phrases, used) or _title_label(members, pool, used)
+        ordered = _label_first(sorted(members, key=lambda i: -salience(pool[i])), pool, label)
+        themes.append(Theme(label, tuple(pool[i] for i in ordered), label))
+    return themes
+
+
+def _label_first(ordered: list[int], pool: Sequence[Sentence], label: str) -> list[int]:
+    """``ordered`` with the sentences that use the label's words first, so a theme's lines say what it is called."""
+    want = {stem(w.lower()) for w in _TOKEN.findall(label)} - {stem(w) for w in _INNER}
+    return sorted(ordered, key=lambda i: not want <= pool[i].keys)
 
 
 def _shape(form: str) -> float:
@@ -262,23 +305,3 @@ def pick_summary(pool: Sequence[Sentence], salience: Salience, window: Window, m
             continue
         chosen.append(best)
     return chosen
-
-
-_FORWARD_STRONG = re.compile(
-    r"\b(?:in the coming (?:days|weeks|months)|next (?:week|month|year)|this weekend|the coming week|coming weeks"
-    r"|later this (?:week|month|year)|looking ahead|expected to|set to|plans? to|planning to|due to (?!the)"
-    r"|scheduled|will (?:hold|meet|vote|decide|travel|visit|present|announce|publish|host|sign|begin|start|launch"
-    r"|resume|return|be able|have to|need)|deadline|remains to be seen|watch(?:ing)? for)\b", re.IGNORECASE)
-_FORWARD_WEAK = re.compile(r"\b(?:will|is to|are to|may lead|could lead)\b", re.IGNORECASE)
-
-
-def forward_looking(pool: Sequence[Sentence], salience: Salience) -> list[Sentence]:
-    """Sentences about what comes next ("in the coming days", "next week", "plans to", "expected to", "will"),
-    explicit timing first, then by salience."""
-    scored = []
-    for s in pool:
-        strong = len(_FORWARD_STRONG.findall(s.plain))
-        weak = len(_FORWARD_WEAK.findall(s.plain))
-        if strong or weak:
-            scored.append((2.0 * min(strong, 2) + min(weak, 1) + salience.norm(s), s))
-    return [s for _, s in sorted(scored, key=lambda x: -x[0])]

@@ -4,12 +4,17 @@ against the article's publication date, for the memo's timeline.
 The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that checks them):
 
 - Written dates: ``2025-11-25``, ``November 25, 2025``, ``Nov 25``, ``25 November``, ranges ``Nov 22-23`` and
-  ``November 22-23, 2025``. Without a year, the year is the publication's, unless that puts the date more than 60
-  days after publication (then the year before: "December 28" in an article of January 3). "circa", "around",
-  "about" before a date mark it approximate.
-- A weekday ("Tuesday", "on Tuesday evening") is the most recent such day on or before publication; "last
-  Tuesday" is strictly before it. When "will", "is set to", "plans to"... stand within a few words before the
-  weekday, or it is "next Tuesday", it is the first such day after publication. Holiday names ("Fat Tuesday",
+  ``November 22-23, 2025``. Without a year, the year is the one the window's articles write out for that day
+  when used as a name (below), else the publication's, unless that puts the date more than 60 days after
+  publication (then the year before: "December 28" in an article of January 3). A yearless date used as a name,
+  modifying the noun after it ("the Jan. 6 attack", "Jan. 6 pardons"), takes the year the window's articles write
+  out for that day ("Jan. 6, 2021"), and without one is left out of the timeline. "circa", "around", "about" before a date mark
+  it approximate.
+- Tense decides the direction. A weekday ("Tuesday", "on Tuesday evening") in past phrasing is the most recent
+  such day on or before publication; "last Tuesday" is strictly before it. When a future cue stands before it in
+  its clause ("will", "is set to", "is expected", "expected", "scheduled", "plans to", "before Trump is sworn in
+  ... on Monday") with no past cue between ("was", "had", "ago"), it is the first such day on or after
+  publication (the same day when published that weekday); "next Tuesday" is strictly after. Holiday names ("Fat Tuesday",
   "Black Friday") are not weekdays.
 - ``yesterday`` / ``last night`` / ``overnight`` = publication - 1; ``today`` / ``tonight`` / ``this morning`` =
   publication; ``tomorrow`` = publication + 1.
@@ -19,7 +24,8 @@ The rules, in one place (``tests/test_memo.py::RELATIVE`` holds the table that c
   the one after; ``earlier this week`` ends at publication, ``later this week`` starts there.
 - ``last weekend`` / ``the previous weekend`` / ``the weekend`` / ``over the weekend``: the Saturday and Sunday
   before the publication's week (the current one when published on a Saturday or Sunday, except for "last"/
-  "previous"); ``this weekend``: the publication week's; ``next weekend``: the one after.
+  "previous", and the coming one after a future cue: "expected to continue over the weekend"); ``this
+  weekend``: the publication week's; ``next weekend``: the one after.
 """
 
 from __future__ import annotations
@@ -60,9 +66,20 @@ _PHRASES = re.compile(
     r"|(?:last|this|next|the previous|the past|over the|during the|at the|during) weekend)\b",
     re.IGNORECASE,
 )
-# A future cue shortly before a weekday: "will meet on Friday", "is set to vote Tuesday".
-_FUTURE = re.compile(r"\b(?:will|'ll|shall|is set to|are set to|plans? to|is expected to|are expected to|is due to"
-                     r"|are due to|scheduled|upcoming|is to|are to)\b[^.;:]{0,40}$", re.IGNORECASE)
+# A future cue before a weekday in its clause: "will meet on Friday", "is set to vote Tuesday", "questions expected
+# Wednesday", "before Trump is sworn in ... on Monday" (a present tense after "before" speaks of what is ahead).
+_FUTURE = re.compile(r"\b(?:will|'ll|shall|(?:is|are) set (?:to|for)|plans? to|planned for|(?:is|are) expected"
+                     r"|expected|(?:is|are) due|due to|scheduled|slated|poised to|upcoming|is to|are to|going to|may|might|could"
+                     r"|(?:preparing|prepares|ready|threatens?|threatening|vows?|intends?|aims?|hopes?|wants?) to"
+                     r"|(?:before|until|ahead of|when)\s+(?:[A-Z][\w.-]*\s+){1,3}(?:is|are|takes?|becomes?|leaves?|"
+                     r"gets?|moves?|returns?)\b)\b[^.;:!?]{0,110}$")
+# Dots that end no clause: "until at least 11 a.m. Thursday", "U.S. officials will meet Friday"
+_ABBREVIATION_DOTS = re.compile(r"\b[ap]\.m\.|\b(?:[A-Z]\.){2,}|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|Mr|Mrs|Ms|Dr"
+                                r"|Sen|Rep|Gov|Gen|St|Jr|No|vs)\.")
+_DEADLINE = re.compile(r"\b(?:by|come|until|starting|beginning)\s+(?:(?:close of business|the end of|end of|noon|"
+                       r"midnight)\s+(?:on\s+)?)?$", re.IGNORECASE)
+# A past cue between that cue and the weekday ends its reach: "will ... after he was elected on Tuesday".
+_PAST = re.compile(r"\b(?:was|were|had|did|ago|last)\b")
 # A dateline: the date comes right after "Published:", "date", "Updated on"... at the start of the sentence.
 _LABEL = re.compile(r"^\W*(?:first\s+)?(?:published|posted|updated|dated?)\W*(?:on\s+)?(?:\w{3,9},?\s+)?$",
                     re.IGNORECASE)
@@ -79,16 +96,20 @@ class DateRef:
     last: date
     approximate: bool = False
     relative: bool = False  # resolved against the publication date, not written out
+    named: bool = False  # a yearless date naming an event ("the Jan. 6 attack"): its year is not the article's
 
     @property
     def single(self) -> bool:
         return self.first == self.last
 
 
-def resolve(sentence: str, published: date) -> list[DateRef]:
+def resolve(sentence: str, published: date, years: dict | None = None) -> list[DateRef]:
     """Every date expression in ``sentence`` resolved against ``published`` (see the module docstring), in order.
 
     A dateline such as "Published: November 26, 2025" at the start of a sentence is not an event and is left out.
+    A yearless date used as a modifier names an event ("the Jan. 6 attack", "Jan. 6 pardons"): it takes the year
+    ``years`` gives for that day (``written_years``: "Jan. 6, 2021" written elsewhere in the window), and without
+    one is marked ``named`` (left out of the timeline).
     """
     refs: list[DateRef] = []
     taken: list[tuple[int, int]] = []
@@ -97,9 +118,13 @@ def resolve(sentence: str, published: date) -> list[DateRef]:
         return all(b <= x or a >= y for x, y in taken)
 
     for m in _ABSOLUTE.finditer(sentence):
-        span = _absolute(m, published)
+        yearless = not (m.group("iy") or m.group("my") or m.group("dy"))
+        named = yearless and _attributive(sentence, m.end())
+        span = _absolute(m, published, (years or {}) if named else {})
         if span and not _LABEL.search(sentence[: m.start()]):
-            refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx"))))
+            named = named and span[0].year == published.year  # "the Jan. 6 attack" with no year we know
+            refs.append(DateRef(m.start(), m.end(), m.group(0), span[0], span[1], bool(m.group("approx")),
+                                named=named))
         taken.append((m.start(), m.end()))
     for m in _WEEKDAY.finditer(sentence):
         if not free(m.start("day"), m.end("day")) or _holiday(sentence, m.start("day")):
@@ -119,6 +144,9 @@ def resolve(sentence: str, published: date) -> list[DateRef]:
             relative_nights.append(m)
             continue
         first, last = _phrase(phrase, published)
+        if phrase in _OPEN_WEEKENDS and _FUTURE.search(sentence[: m.start()]) and published.weekday() < 5:
+            monday = published - timedelta(days=published.weekday())  # "expected to continue over the weekend"
+            first, last = monday + timedelta(days=5), monday + timedelta(days=6)
         refs.append(DateRef(m.start(), m.end(), m.group(0), first, last, relative=True))
         taken.append((m.start(), m.end()))
     for m in relative_nights:
@@ -129,7 +157,7 @@ def resolve(sentence: str, published: date) -> list[DateRef]:
     return sorted(refs, key=lambda r: r.start)
 
 
-def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
+def _absolute(m: re.Match, published: date, years: dict) -> tuple[date, date] | None:
     g = m.groupdict()
     try:
         if g["iy"]:
@@ -139,7 +167,7 @@ def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
             month, d1, d2, year = _MONTHS[g["mon"]], int(g["md"]), g["d2"], g["my"]
         else:
             month, d1, d2, year = _MONTHS[g["dmon"]], int(g["dd"]), g["e2"], g["dy"]
-        y = int(year) if year else _guess_year(month, d1, published)
+        y = int(year) if year else years.get((month, d1)) or _guess_year(month, d1, published)
         first = date(y, month, d1)
         last = date(y, month, int(d2)) if d2 else first
     except ValueError:
@@ -149,12 +177,57 @@ def _absolute(m: re.Match, published: date) -> tuple[date, date] | None:
     return first, last
 
 
+def _attributive(sentence: str, end: int) -> bool:
+    """Whether a date is used as a modifier of the noun after it ("the Jan. 6 attack", "Jan. 6 pardons"): such a
+    date names an event, often of another year."""
+    from briefing.text import STOPWORDS
+
+    if re.match(r"-[a-z]", sentence[end:]):
+        return True  # "his Jan. 6-related conviction"
+    m = re.match(r"\s+([A-Za-z][\w'’-]*)", sentence[end:])
+    if not m:
+        return False
+    word = m.group(1).lower()
+    return word not in STOPWORDS and word not in _NOT_NOUNS and word.capitalize() not in _DAYS \
+        and word.capitalize() not in _MONTHS
+
+
+_NOT_NOUNS = {"at", "when", "as", "after", "before", "through", "until", "till", "and", "or", "to", "from", "in",
+              "on", "is", "was", "will", "would", "the", "a", "an", "this", "that", "local", "eastern", "et", "est",
+              "pt", "ct", "gmt", "utc", "last", "next", "morning", "afternoon", "evening", "night", "deadline"}
+
+
+def written_years(pool) -> dict:
+    """``(month, day) -> year`` for the days the pool's sentences write out with a year other than their
+    article's ("the Capitol attack Jan. 6, 2021"), when at least three in four of those mentions agree on one."""
+    from collections import Counter
+
+    seen: dict = {}
+    for s in pool:
+        if s.doc.published is None:
+            continue
+        for m in _ABSOLUTE.finditer(s.plain):
+            year = m.group("my") or m.group("dy")
+            if year and int(year) != s.doc.published.year:
+                key = (_MONTHS[m.group("mon") or m.group("dmon")], int(m.group("md") or m.group("dd")))
+                seen.setdefault(key, Counter())[int(year)] += 1
+    out = {}
+    for key, counts in seen.items():
+        year, n = counts.most_common(1)[0]
+        if n >= 0.75 * sum(counts.values()):
+            out[key] = year
+    return out
+
+
 def _guess_year(month: int, day: int, published: date) -> int:
     try:
         guess = date(published.year, month, day)
     except ValueError:
         return published.year
     return published.year - 1 if guess > published + timedelta(days=60) else published.year
+
+
+_OPEN_WEEKENDS = {"over the weekend", "during the weekend", "at the weekend", "during weekend"}
 
 
 def _holiday(sentence: str, pos: int) -> bool:
@@ -166,8 +239,13 @@ def _weekday(m: re.Match, sentence: str, published: date) -> date:
     target = _DAYS.index(m.group("day"))
     mod = (m.group("mod") or "").lower()
     back = (published.weekday() - target) % 7  # days back to the most recent such day, 0 if publication day
-    if mod == "next" or (mod != "last" and _FUTURE.search(sentence[: m.start()])):
-        ahead = (target - published.weekday()) % 7 or 7
+    before = _ABBREVIATION_DOTS.sub(lambda d: d.group(0).replace(".", ""), sentence[: m.start()])
+    cue = _FUTURE.search(before)
+    deadline = _DEADLINE.search(before)  # "by close of business Wednesday", "come Sunday"
+    if mod == "next" or (mod != "last" and (deadline or cue and not _PAST.search(before[cue.end() :]))):
+        ahead = (target - published.weekday()) % 7  # "will speak Wednesday" on a Wednesday is that day
+        if mod == "next" and ahead == 0:
+            ahead = 7
         return published + timedelta(days=ahead)
     if mod == "last" and back == 0:
         back = 7
@@ -240,35 +318,57 @@ def excerpt(text: str, start: int, end: int, limit: int = 200, grow: bool = True
     return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
 
 
-def pick_events(pool, window, salience, limit: int = 12, margin: int = 14) -> list:
-    """``(sentence, DateRef)`` pairs for the timeline, in date order: dates that resolve to a day or a span of at
-    most a week within ``margin`` days of the window, at most two sentences per date (from different articles
-    when possible, never near-duplicates), the ``limit`` most salient overall. Exact days rank above spans."""
+def pick_events(pool, window, salience, limit: int = 12, margin: int = 14, stories=None, flagged=frozenset()
+                ) -> list:
+    """``(sentence, DateRef, also)`` for the timeline, in date order: dates that resolve to a day or a span of
+    at most a week within ``margin`` days of the window, the ``limit`` most salient overall, exact days ranking
+    above spans. The same event told by several articles is one row: a sentence of another article of the same
+    story (``stories``; without them, sharing three content words) dated the same is added to ``also`` (its
+    citation joins the row's) instead of making a row of its own; at most two rows per date. A sentence of a
+    low-quality source (``flagged`` doc ids) dates nothing that another source dates."""
     found = []
+    years = written_years(pool)
     for s in pool:
         if s.doc.published is None:
             continue
         seen: set[tuple[date, date]] = set()
-        for ref in resolve(s.plain, s.doc.published):
-            if (ref.first, ref.last) in seen or (ref.last - ref.first).days > 6:
+        for ref in resolve(s.plain, s.doc.published, years):
+            if (ref.first, ref.last) in seen or (ref.last - ref.first).days > 6 or ref.named:
                 continue
             if ref.last < window.since - timedelta(days=margin) or ref.first > window.until + timedelta(days=margin):
                 continue
             seen.add((ref.first, ref.last))
             weight = 1.5 if ref.single else 1.0 if (ref.last - ref.first).days <= 2 else 0.6
             found.append((salience(s) * weight, s, ref))
+    sound = {(r.first, r.last) for _, s, r in found if s.doc.id not in flagged}
+    found = [(w, s, r) for w, s, r in found if s.doc.id not in flagged or (r.first, r.last) not in sound]
     found.sort(key=lambda x: -x[0])
-    chosen: list = []
+    rows: list[list] = []  # [sentence, ref, [also...]]
     for _, s, ref in found:
-        if len(chosen) >= limit:
-            break
-        same = [(cs, cr) for cs, cr in chosen if (cr.first, cr.last) == (ref.first, ref.last)]
-        if len(same) >= 2 or any(cs.doc.id == s.doc.id for cs, _ in same):
+        same = [r for r in rows if (r[1].first, r[1].last) == (ref.first, ref.last)]
+        event = next((r for r in same if _same_event(s, r[0], stories)), None)
+        if event is not None:
+            if s.doc.id != event[0].doc.id and all(s.doc.id != o.doc.id for o in event[2]) and len(event[2]) < 3:
+                event[2].append(s)
             continue
-        if any(cs is not s and _near(s, cs) for cs, _ in chosen) or sum(cs is s for cs, _ in chosen) >= 3:
+        if len(rows) >= limit or len(same) >= 2:
             continue
-        chosen.append((s, ref))
-    return sorted(chosen, key=lambda x: (x[1].first, x[1].last, x[0].doc.published, x[0].start))
+        if any(r[0] is not s and _near(s, r[0]) for r in rows) or sum(r[0] is s for r in rows) >= 3:
+            continue
+        rows.append([s, ref, []])
+    rows.sort(key=lambda r: (r[1].first, r[1].last, r[0].doc.published, r[0].start))
+    return [(r[0], r[1], tuple(r[2])) for r in rows]
+
+
+def _same_event(a, b, stories) -> bool:
+    """Two sentences dated alike tell one event: other articles of one story, or (across stories, or without
+    them) sentences sharing at least three content words and a third of the shorter one's."""
+    if a.doc.id == b.doc.id:
+        return False
+    if stories is not None and stories.same_story(a.doc.id, b.doc.id):
+        return True
+    shared = {k for k in a.keys & b.keys if not k.isdigit()}
+    return len(shared) >= 3 and len(shared) >= min(len(a.keys), len(b.keys)) / 3
 
 
 def _near(a, b) -> bool:

@@ -69,16 +69,19 @@ def choose_window(store, week: str | None = None, since: date | None = None, unt
 
 
 def _no_dates(undated: int) -> str:
-    return (f"none of the {undated} indexed articles has a publication date, so no window can hold one; add a "
-            "'Published: November 26, 2025' line near the top (or 'date:' front matter in Markdown) and re-index")
+    return (f"none of the {undated} indexed articles has a publication date, so no window can hold one; add each "
+            "one's real date as a 'Published: <Month D, YYYY>' line near the top (or 'date:' front matter in "
+            "Markdown) and re-index")
 
 
 def dating_hint(doc: Document) -> str:
-    """How to give an undated article a date, for its kind of file."""
+    """How to give an undated article its date, for its kind of file. It never proposes a date: only the
+    article's publisher knows it."""
     if doc.kind in ("jsonl", "json"):
-        return "add a \"published\" (or \"date\") field to its record, then re-index"
+        return "if you know its publication date, add a \"published\" field (YYYY-MM-DD) to its record and re-index"
     if doc.kind == "md":
-        return "add 'date: 2025-11-26' front matter or a 'Published: November 26, 2025' line, then re-index"
+        return "if you know its publication date, add 'date: YYYY-MM-DD' front matter and re-index"
     if doc.kind == "html":
-        return "add a 'Published: November 26, 2025' line (or an article:published_time meta tag), then re-index"
-    return "add a 'Published: November 26, 2025' line near the top, then re-index"
+        return ("if you know its publication date, add an article:published_time meta tag or a 'Published: "
+                "<Month D, YYYY>' line and re-index")
+    return "if you know its publication date, add a 'Published: <Month D, YYYY>' line near the top and re-index"

@@ -91,8 +91,22 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def index_dir(value: str | None) -> Path:
-    return Path(value or settings().index)
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server_url(value) -> bool:
+    """Whether an index location names a database server (a PostgreSQL URL) rather than a folder."""
+    return isinstance(value, str) and value.lower().startswith(SERVER_SCHEMES)
+
+
+def index_location(value: str | None) -> str | Path:
+    """Where the index is (``--index``, else ``BRIEFING_INDEX``, else ``index``): a ``postgresql://`` URL passed
+    through as it is, otherwise a folder."""
+    raw = value or settings().index
+    return raw if is_server_url(raw) else Path(raw)
+
+
+index_dir = index_location  # the name before indexes could live on a server
 
 
 def max_context(value: int | None) -> int:

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 from briefing.errors import IndexError_
 
 SCHEMA_VERSION = 1
-TS_CONFIG = "briefing_english"  # the english snowball stemmer with no stopwords, like FTS5's porter tokenizer
+# The english snowball stemmer with no stopwords, and hyphenated words indexed by their parts only: as near as
+# PostgreSQL's parser comes to FTS5's `porter unicode61` tokenizer, so both stores count and match words alike.
+TS_CONFIG = "briefing_english"
 EF_SEARCH = 200  # HNSW candidates per query: the recall/latency knob (benchmarks/pg_scale.py)
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's constants
 TITLE_WEIGHT = 0.5  # a title hit counts half a text hit, as in the SQLite store's bm25(chunks_fts, 1.0, 0.5)
@@ -61,7 +63,8 @@ TS_CONFIG_SQL = f"""
 CREATE TEXT SEARCH DICTIONARY {TS_CONFIG}_stem (TEMPLATE = snowball, LANGUAGE = english);
 CREATE TEXT SEARCH CONFIGURATION {TS_CONFIG} (COPY = pg_catalog.english);
 ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG}
-    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part WITH {TS_CONFIG}_stem;
+    ALTER MAPPING FOR asciiword, hword_asciipart, word, hword_part WITH {TS_CONFIG}_stem;
+ALTER TEXT SEARCH CONFIGURATION {TS_CONFIG} DROP MAPPING FOR asciihword, hword, numhword;
 """
 
 STAGE = """
@@ -124,12 +127,17 @@ def lock_key(schema: str) -> int:
     return int.from_bytes(hashlib.sha256(f"briefing-index:{schema}".encode()).digest()[:8], "big", signed=True)
 
 
-def fold(text: str) -> str:
-    """Text with diacritics removed (``Pérez`` → ``Perez``), as FTS5's ``remove_diacritics`` tokenizes it. The
-    keyword index and its queries both go through it; offsets are never taken from the folded text."""
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def keyword_text(text: str) -> str:
+    """Text as the keyword index reads it, tokenized the way FTS5's ``unicode61 remove_diacritics 2`` does: runs
+    of letters and digits, diacritics removed (``Pérez`` → ``Perez``), everything else (curly quotes, dashes,
+    apostrophes, hyphens) a separator, which PostgreSQL's parser would otherwise keep inside words under some
+    locales. Passages and queries both go through it; offsets are never taken from it."""
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _SEPARATORS.sub(" ", text)
 
 
 def stored(text: str | None) -> str | None:
@@ -138,8 +146,10 @@ def stored(text: str | None) -> str | None:
 
 
 def match_terms(match: str) -> list[str]:
-    """The quoted terms of an FTS5-style expression (``"a" OR "b c"``), folded; never parsed as any syntax."""
-    return [fold(t).strip() for t in re.findall(r'"([^"]*)"', match) if t.strip()]
+    """The quoted terms of an FTS5-style expression (``"a" OR "b c"``) as :func:`keyword_text`; never parsed as any
+    syntax."""
+    terms = (keyword_text(t).strip() for t in re.findall(r'"([^"]*)"', match))
+    return [t for t in terms if t]
 
 
 def idf(total: int, hits: int) -> float:

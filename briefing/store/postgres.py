@@ -376,11 +376,11 @@ class Store:
                                            "WITH (FORMAT BINARY)") as copy:
             copy.set_types(pgsql.STAGE_TYPES)
             for doc, _, chunks, vecs in new_docs:
-                title = pgsql.fold(pgsql.stored(doc.title) or "")
+                title = pgsql.keyword_text(doc.title or "")
                 for chunk, vec in zip(chunks, vecs):
                     s, text = chunk.span, pgsql.stored(chunk.text)
                     copy.write_row((n, doc.id, chunk.ord, s.char_start, s.char_end, s.line_start, s.line_end, text,
-                                    title, pgsql.fold(text), np.asarray(vec, dtype="float32")))
+                                    title, pgsql.keyword_text(text), np.asarray(vec, dtype="float32")))
                     n += 1
         con.execute(pgsql.FROM_STAGE)
         con.execute("DROP TABLE briefing_stage")

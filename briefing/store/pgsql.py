@@ -18,6 +18,7 @@ SCHEMA_VERSION = 1
 # The english snowball stemmer with no stopwords, and hyphenated words indexed by their parts only: as near as
 # PostgreSQL's parser comes to FTS5's `porter unicode61` tokenizer, so both stores count and match words alike.
 TS_CONFIG = "briefing_english"
+BUILD_MEMORY = "1GB"  # maintenance_work_mem while the search indexes of a new or rebuilt index are built
 EF_SEARCH = 200  # HNSW candidates per query: the recall/latency knob (benchmarks/pg_scale.py)
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's constants
 TITLE_WEIGHT = 0.5  # a title hit counts half a text hit, as in the SQLite store's bm25(chunks_fts, 1.0, 0.5)
@@ -94,21 +95,21 @@ FROM unnest(%s::text[]) WITH ORDINALITY t(term, n) ORDER BY t.n
 HITS = "SELECT count(*) FROM briefing_chunks WHERE tsv @@ %s::tsquery"
 
 # BM25 as FTS5 computes it: per term, idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen)), summed over the
-# query's terms, negated so that lower is better. A word's tf counts its text hits and half its title hits; a phrase
-# counts once.
+# query's terms, negated so that lower is better. A word's tf counts its text hits and half its title hits (read from
+# the passage's tsvector cut down to the query's words by two ts_delete calls); a phrase counts once. One pass over
+# the passages the GIN index finds, no materialised intermediate.
+_NORM = f"({BM25_K1} * ({1 - BM25_B} + {BM25_B} * c.nlen / %(avglen)s))"
 BM25 = f"""
-WITH cand AS (SELECT id, tsv, nlen FROM briefing_chunks WHERE tsv @@ %(any)s::tsquery),
-hits AS (
-    SELECT c.id, c.nlen, t.idf,
-           (SELECT sum(CASE WHEN w = 'A' THEN 1.0 ELSE {TITLE_WEIGHT} END) FROM unnest(u.weights) w) AS tf
-    FROM cand c CROSS JOIN LATERAL unnest(c.tsv) u
-    JOIN unnest(%(lex)s::text[], %(lidf)s::float8[]) t(lex, idf) ON t.lex = u.lexeme
-    UNION ALL
-    SELECT c.id, c.nlen, p.idf, 1.0
-    FROM cand c JOIN unnest(%(phr)s::tsquery[], %(pidf)s::float8[]) p(tq, idf) ON c.tsv @@ p.tq
-)
-SELECT id, -sum(idf * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * nlen / %(avglen)s))) AS s
-FROM hits GROUP BY id ORDER BY s, id LIMIT %(limit)s
+SELECT c.id, -(
+    coalesce((SELECT sum(t.idf * q.tf * {BM25_K1 + 1} / (q.tf + {_NORM}))
+              FROM (SELECT u.lexeme, (SELECT sum(CASE WHEN w = 'A' THEN 1.0 ELSE {TITLE_WEIGHT} END)
+                                      FROM unnest(u.weights) w) AS tf
+                    FROM unnest(ts_delete(c.tsv, tsvector_to_array(ts_delete(c.tsv, %(lex)s::text[])))) u) q
+              JOIN unnest(%(lex)s::text[], %(lidf)s::float8[]) t(lex, idf) ON t.lex = q.lexeme), 0)
+  + coalesce((SELECT sum(p.idf * {BM25_K1 + 1} / (1 + {_NORM}))
+              FROM unnest(%(phr)s::tsquery[], %(pidf)s::float8[]) p(tq, idf) WHERE c.tsv @@ p.tq), 0)) AS s
+FROM briefing_chunks c WHERE c.tsv @@ %(any)s::tsquery
+ORDER BY s, c.id LIMIT %(limit)s
 """
 
 

@@ -350,6 +350,8 @@ class Store:
             cur.executemany("INSERT INTO briefing_meta (key, value) VALUES (%s, %s) "
                             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", list(values.items()))
         if fresh:  # built after the load: much faster than maintaining them row by row
+            # an HNSW build is several times faster when its graph fits in memory (for this transaction only)
+            con.execute("SELECT set_config('maintenance_work_mem', %s, true)", (pgsql.BUILD_MEMORY,))
             con.execute(pgsql.SEARCH_INDEXES)
             con.execute("ANALYZE briefing_chunks")
             con.execute("ANALYZE briefing_documents")

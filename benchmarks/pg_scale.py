@@ -27,7 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-from briefing.answer.retrieve import SearchSettings, search  # noqa: E402
+from briefing.answer.retrieve import SearchSettings, fts_query, search  # noqa: E402
 from briefing.store import vectors  # noqa: E402
 from briefing.store.sqlite import FileState  # noqa: E402
 from briefing.types import Chunk, Document, Span  # noqa: E402
@@ -131,11 +131,21 @@ def main() -> None:
         hybrid_lat = timed_calls(hybrid, list(range(nq)))
         month = timed_calls(lambda i: hybrid(i, date(2025, 6, 1), date(2025, 6, 30)), list(range(nq)))
         hits = hybrid(0)
+        keyword_lat = timed_calls(lambda i: store.keyword(fts_query(texts[i]), 50), list(range(nq)))
+        sweep = []
+        for ef in (40, 100, 400, 1000):
+            store.con.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef),))
+            got = [[index_of[row_of[c]] for c, _ in store.dense(q, 10)] for q in queries]
+            lat = timed_calls(lambda q: store.dense(q, 50), list(queries))
+            sweep.append(f"ef_search {ef}: recall@10 {recall(got, truth):.3f}, p50 {np.percentile(lat, 50):.1f} ms")
+        store.con.execute("SELECT set_config('hnsw.ef_search', '200', false)")
         plan = "\n".join(r[0] for r in store.con.execute(
             "EXPLAIN SELECT id FROM briefing_chunks ORDER BY embedding <=> %s LIMIT 50", (queries[0],)))
         print(f"PostgreSQL dense top-50: {percentiles(dense_lat)} "
               f"({'HNSW' if 'hnsw' in plan else 'exact scan'}, ef_search {store.con.execute('SHOW hnsw.ef_search').fetchone()[0]}); "
               f"recall@10 vs exact {recall(found, truth):.3f}")
+        print("PostgreSQL dense, other ef_search: " + "; ".join(sweep))
+        print(f"PostgreSQL keyword leg alone (BM25 top-50): {percentiles(keyword_lat)}")
         print(f"PostgreSQL hybrid search (dense + BM25 + RRF, k=10): {percentiles(hybrid_lat)}; "
               f"with a one-month window: {percentiles(month)}; first query's top hit: {hits[0].doc.path}")
     finally:

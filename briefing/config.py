@@ -18,6 +18,7 @@ DEFAULT_LLM_TIMEOUT = 60.0
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_IVF_THRESHOLD = 100_000
 DEFAULT_NPROBE = 32
+DEFAULT_PG_EF_SEARCH = 200
 
 # The environment variables, named once; the CLI's options declare them with ``envvar=`` from here.
 ENV_INDEX = "BRIEFING_INDEX"
@@ -45,6 +46,7 @@ class Settings:
     xdg_cache_home: str | None = None
     ivf_threshold: int = DEFAULT_IVF_THRESHOLD
     nprobe: int = DEFAULT_NPROBE
+    pg_ef_search: int = DEFAULT_PG_EF_SEARCH
 
     @property
     def endpoint_configured(self) -> bool:
@@ -74,6 +76,7 @@ def settings() -> Settings:
         xdg_cache_home=env.get("XDG_CACHE_HOME") or None,
         ivf_threshold=_int("BRIEFING_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD),
         nprobe=_int("BRIEFING_NPROBE", DEFAULT_NPROBE),
+        pg_ef_search=_int("BRIEFING_PG_EF_SEARCH", DEFAULT_PG_EF_SEARCH),
     )
 
 

@@ -55,9 +55,9 @@ class Store:
     @classmethod
     def open(cls, url: str) -> "Store":
         """Open an existing index for reading; a missing or unfinished one is a clear error naming the fix."""
+        con = _connect(url, autocommit=True)
         import psycopg
 
-        con = _connect(url, autocommit=True)
         store = cls(url, con)
         try:
             if con.execute("SELECT to_regclass('briefing_meta') IS NULL").fetchone()[0]:
@@ -85,9 +85,9 @@ class Store:
         """Open (creating the tables if needed) for writing, inside one transaction that holds the index's advisory
         lock: a second writer waits until this one commits or rolls back. With ``rebuild`` the index reads as empty
         and :meth:`apply` replaces it whole; readers see the previous index until then."""
+        con = _connect(url, autocommit=False)
         import psycopg
 
-        con = _connect(url, autocommit=False)
         store = cls(url, con)
         try:
             try:
@@ -234,8 +234,9 @@ class Store:
 
     # ---- the two rankings ---------------------------------------------------------------------------------------
     def dense(self, query_vector: np.ndarray, depth: int, allowed: set[int] | None = None) -> list[tuple[int, float]]:
-        """The ``depth`` passages nearest to ``query_vector`` by cosine through the HNSW index (an exact scan when
-        the planner finds it cheaper), as ``(chunk id, cosine)`` best first; only ids in ``allowed`` when given."""
+        """The ``depth`` passages nearest to ``query_vector`` by cosine, as ``(chunk id, cosine)`` best first; only
+        ids in ``allowed`` when given. Through the HNSW index, or an exact scan below ``pgsql.EXACT_BELOW``
+        passages."""
         vec = np.asarray(query_vector, dtype="float32").ravel()
         where, args = "", {"v": vec, "n": int(depth)}
         if allowed is not None:
@@ -243,10 +244,12 @@ class Store:
                 return []
             where, args["ids"] = "WHERE id = ANY(%(ids)s)", sorted(int(i) for i in allowed)
         with self.snapshot():
-            if depth > pgsql.EF_SEARCH:
+            # "+ 0" orders by an expression the HNSW index cannot serve: an exact scan
+            exact = " + 0" if int(self._meta().get("passages", 0)) < pgsql.EXACT_BELOW else ""
+            if depth > pgsql.EF_SEARCH and not exact:
                 self.con.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(depth, 1000)),))
             rows = self._rows(f"SELECT id, 1 - (embedding <=> %(v)s) FROM briefing_chunks {where} "
-                              "ORDER BY embedding <=> %(v)s LIMIT %(n)s", args)
+                              f"ORDER BY (embedding <=> %(v)s){exact} LIMIT %(n)s", args)
         return sorted(((int(i), float(s)) for i, s in rows), key=lambda r: (-r[1], r[0]))
 
     def keyword(self, match: str, limit: int) -> list[tuple[int, float]]:

@@ -335,3 +335,24 @@ def test_an_unreachable_server_is_one_line(tmp_path):
                         f"postgresql://ann:s3cret@127.0.0.1:{port}/news"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert "cannot reach" in r.stderr and "s3cret" not in r.stderr
+
+
+def test_one_database_holds_one_index_per_schema(tmp_path, pg_url):
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute("CREATE SCHEMA desk_a; CREATE SCHEMA desk_b")
+    desk_a, desk_b = (f"{pg_url}?options=-csearch_path%3D{name}%2Cpublic" for name in ("desk_a", "desk_b"))
+    docs = tmp_path / "docs"
+    corpus(docs)
+    build(docs, desk_a)
+    write(tmp_path / "other", "only.txt", "A single story about Geneva talks.")
+    build(tmp_path / "other", desk_b, FakeEmbedder(48))
+    assert open_store(desk_a).counts()["documents"] == 4 and open_store(desk_b).counts()["documents"] == 1
+    assert open_store(desk_b).manifest()["dim"] == 48 and check_index(open_store(desk_a)) == []
+    with pytest.raises(IndexError_, match="no index"):
+        open_store(pg_url)  # the public schema holds none
+    with pytest.raises(IndexError_, match="no schema"):
+        build(docs, f"{pg_url}?options=-csearch_path%3Dmissing")
+    with pytest.raises(IndexError_, match="no pgvector `vector` type on its search_path"):
+        build(docs, f"{pg_url}?options=-csearch_path%3Ddesk_a")

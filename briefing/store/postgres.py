@@ -60,11 +60,11 @@ class Store:
 
         store = cls(url, con)
         try:
-            if con.execute("SELECT to_regclass('briefing_meta') IS NULL").fetchone()[0]:
+            if not store._has_table("briefing_meta"):
                 con.close()
                 raise IndexError_(f"no index at {store.root}; run `briefing index FOLDER --index URL` first")
             meta = store.meta()
-            if not meta or con.execute("SELECT to_regclass('briefing_chunks') IS NULL").fetchone()[0]:
+            if not meta or not store._has_table("briefing_chunks"):
                 con.close()
                 raise IndexError_(f"the index at {store.root} was never completed; run `briefing index FOLDER`")
             if int(meta.get("schema_version", 0)) != SCHEMA_VERSION:
@@ -118,16 +118,22 @@ class Store:
             except Exception as exc:
                 raise IndexError_(f"{self.root} has no pgvector extension and this user cannot add it ({exc}); "
                                   "ask the database's administrator to run CREATE EXTENSION vector") from None
+        self._prepare()
         if not con.execute("SELECT 1 FROM pg_ts_config WHERE cfgname = %s AND cfgnamespace = "
                            "current_schema()::regnamespace", (pgsql.TS_CONFIG,)).fetchone():
             con.execute(pgsql.TS_CONFIG_SQL)
         con.execute(pgsql.SCHEMA)
-        self._prepare()
 
     def _prepare(self) -> None:
+        import psycopg
         from pgvector.psycopg import register_vector
 
-        register_vector(self.con)
+        try:
+            register_vector(self.con)
+        except psycopg.ProgrammingError:
+            raise IndexError_(f"{self.root} has no pgvector `vector` type on its search_path; add the schema that "
+                              "holds the extension (public) to it, e.g. ?options=-csearch_path%3Ddesk_a,public, "
+                              "or run CREATE EXTENSION vector") from None
         self.con.execute("SELECT set_config('hnsw.ef_search', %s, false), "
                          "set_config('hnsw.iterative_scan', 'relaxed_order', false)", (str(pgsql.EF_SEARCH),))
 
@@ -140,6 +146,11 @@ class Store:
             return
         with self.con.transaction():
             yield self
+
+    def _has_table(self, name: str) -> bool:
+        """Whether the current schema (not just any schema on the search_path) holds the table ``name``."""
+        return self.con.execute("SELECT to_regclass(format('%%I.%%I', current_schema(), %s::text)) IS NOT NULL",
+                                (name,)).fetchone()[0]
 
     def _rows(self, sql: str, args=None) -> list:
         return self.con.execute(sql, args).fetchall()
@@ -312,7 +323,7 @@ class Store:
 
     def _apply(self, gen, meta, touched, removed, new_docs, aliases, skips, restamped) -> None:
         con = self.con
-        fresh = self._empty or con.execute("SELECT to_regclass('briefing_chunks') IS NULL").fetchone()[0]
+        fresh = self._empty or not self._has_table("briefing_chunks")
         if self._empty:  # --rebuild: the previous index goes in this same transaction
             con.execute("DROP TABLE IF EXISTS " + ", ".join(pgsql.TABLES))
             con.execute("DELETE FROM briefing_meta")

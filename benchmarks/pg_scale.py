@@ -79,6 +79,7 @@ def recall(found: list[list[int]], truth: np.ndarray) -> float:
 
 def main() -> None:
     import pgserver
+    from briefing.store import pgsql
     from briefing.store.postgres import Store
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
@@ -142,7 +143,8 @@ def main() -> None:
         plan = "\n".join(r[0] for r in store.con.execute(
             "EXPLAIN SELECT id FROM briefing_chunks ORDER BY embedding <=> %s LIMIT 50", (queries[0],)))
         print(f"PostgreSQL dense top-50: {percentiles(dense_lat)} "
-              f"({'HNSW' if 'hnsw' in plan else 'exact scan'}, ef_search {store.con.execute('SHOW hnsw.ef_search').fetchone()[0]}); "
+              f"({'exact scan' if n < pgsql.EXACT_BELOW or 'hnsw' not in plan else 'HNSW'}, "
+              f"ef_search {store.con.execute('SHOW hnsw.ef_search').fetchone()[0]}); "
               f"recall@10 vs exact {recall(found, truth):.3f}")
         print("PostgreSQL dense, other ef_search: " + "; ".join(sweep))
         print(f"PostgreSQL keyword leg alone (BM25 top-50): {percentiles(keyword_lat)}")

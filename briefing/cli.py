@@ -62,6 +62,15 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _err(_os_error(exc))
         sys.exit(1)
+    except Exception as exc:
+        # a database server's error (the PostgreSQL store: a dropped connection, say) is one line too
+        from briefing.store import server_error
+
+        err = server_error(exc)
+        if err is None or config.debug():
+            raise
+        _err(str(err))
+        sys.exit(1)
 
 
 def run() -> None:
@@ -137,7 +146,7 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chu
         except ValueError as exc:
             raise UsageError(f"--chunk-tokens/--overlap-tokens: {exc}") from None
     with progress_bar(enabled=not quiet) as progress:
-        report = build_index(list(paths), config.index_dir(index_path), model=model, rebuild=rebuild,
+        report = build_index(list(paths), config.index_location(index_path), model=model, rebuild=rebuild,
                              max_bytes=int(max_file_mb * 1_000_000), progress=progress, backend=backend,
                              quantize=quantize, settings=settings)
     click.echo(index_summary(report, as_json=as_json))
@@ -167,7 +176,7 @@ def search(question, index_path, k, since, until, per_doc, batch, as_json):
     if not questions or any(not q.strip() for q in questions):
         raise UsageError("the question is empty; try: briefing search \"what did Macron announce\"")
     check_window(since, until)
-    session = Session(config.index_dir(index_path))
+    session = Session(config.index_location(index_path))
     settings = SearchSettings(k=k, per_doc=per_doc)
     for q in questions:
         hits = session.search(q, settings, since=since, until=until)
@@ -183,7 +192,7 @@ def status(index_path, as_json, check):
     from briefing.output import status_text
     from briefing.store import open_store
 
-    store = open_store(config.index_dir(index_path))
+    store = open_store(config.index_location(index_path))
     info = store.manifest()
     info["size_bytes"] = store.size_on_disk()
     info["skipped"] = [{"path": config.display_path(p), "reason": r} for p, r in store.skips()]
@@ -222,7 +231,7 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
     check_window(since, until)
     generator = make_generator(llm, model, max_context)
-    session = Session(config.index_dir(index_path))
+    session = Session(config.index_location(index_path))
     tty = sys.stdout.isatty() and not as_json
     preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
         else None
@@ -256,7 +265,7 @@ def serve(index_path, host, port, llm, model, max_context):
     from briefing.answer.generate import make_generator
     from briefing.serve.run import serve as run_server
 
-    run_server(config.index_dir(index_path), host, port, make_generator(llm, model, max_context), max_context)
+    run_server(config.index_location(index_path), host, port, make_generator(llm, model, max_context), max_context)
 
 
 def _register() -> None:

@@ -40,7 +40,7 @@ def eval_command(questions, index_path, k, llm, model, min_hit, as_json):
         from briefing.answer.generate import make_generator
 
         generator = make_generator(llm, model)
-    session = Session(config.index_dir(index_path))
+    session = Session(config.index_location(index_path))
     with progress_bar() as bar:
         report = evaluate.run(session, qs, k=k, generator=generator,
                               progress=(lambda done, total: bar("questions", done, total)) if bar else None)

@@ -59,7 +59,7 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
     generator = make_generator(llm, model, max_context)
-    session = Session(config.index_dir(index_path))
+    session = Session(config.index_location(index_path))
     window = choose_window(session.store, week, since, until)
     result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context,
                         include_undated=include_undated)

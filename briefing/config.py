@@ -18,6 +18,7 @@ DEFAULT_LLM_TIMEOUT = 60.0
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_IVF_THRESHOLD = 100_000
 DEFAULT_NPROBE = 32
+DEFAULT_PG_EF_SEARCH = 200
 
 # The environment variables, named once; the CLI's options declare them with ``envvar=`` from here.
 ENV_INDEX = "BRIEFING_INDEX"
@@ -45,6 +46,7 @@ class Settings:
     xdg_cache_home: str | None = None
     ivf_threshold: int = DEFAULT_IVF_THRESHOLD
     nprobe: int = DEFAULT_NPROBE
+    pg_ef_search: int = DEFAULT_PG_EF_SEARCH
 
     @property
     def endpoint_configured(self) -> bool:
@@ -74,6 +76,7 @@ def settings() -> Settings:
         xdg_cache_home=env.get("XDG_CACHE_HOME") or None,
         ivf_threshold=_int("BRIEFING_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD),
         nprobe=_int("BRIEFING_NPROBE", DEFAULT_NPROBE),
+        pg_ef_search=_int("BRIEFING_PG_EF_SEARCH", DEFAULT_PG_EF_SEARCH),
     )
 
 
@@ -91,8 +94,22 @@ def display_path(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def index_dir(value: str | None) -> Path:
-    return Path(value or settings().index)
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server_url(value) -> bool:
+    """Whether an index location names a database server (a PostgreSQL URL) rather than a folder."""
+    return isinstance(value, str) and value.lower().startswith(SERVER_SCHEMES)
+
+
+def index_location(value: str | None) -> str | Path:
+    """Where the index is (``--index``, else ``BRIEFING_INDEX``, else ``index``): a ``postgresql://`` URL passed
+    through as it is, otherwise a folder."""
+    raw = value or settings().index
+    return raw if is_server_url(raw) else Path(raw)
+
+
+index_dir = index_location  # the name before indexes could live on a server
 
 
 def max_context(value: int | None) -> int:

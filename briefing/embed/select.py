@@ -20,9 +20,45 @@ BF16_IMPORTS = ("torch", "safetensors.numpy")
 
 def onnx_current(info_sha256: str, root: Path, int8: bool = False) -> bool:
     """Whether ``root/onnx`` holds an export of the model with these weights (and its int8 variant if asked)."""
-    meta = read_meta(root / ONNX_DIR) or {}
-    wanted = root / ONNX_DIR / (MODEL_INT8_FILE if int8 else MODEL_FILE)
-    return meta.get("source_sha256") == info_sha256 and wanted.exists()
+    return _export_current(info_sha256, root / ONNX_DIR, int8)
+
+
+def _export_current(info_sha256: str, folder: Path, int8: bool) -> bool:
+    meta = read_meta(folder) or {}
+    return meta.get("source_sha256") == info_sha256 and (folder / (MODEL_INT8_FILE if int8 else MODEL_FILE)).exists()
+
+
+def ensure_export(info: ModelInfo, index_dir: Path | None, int8: bool = False) -> Path:
+    """The folder of the model's ONNX export that queries of an index will use: the index's own copy
+    (:func:`ensure_onnx`) for an index in a folder; for an index on a database server (``index_dir`` None), where
+    nothing is written but caches, this machine's cache entry for the weights."""
+    if index_dir is not None:
+        return ensure_onnx(info, index_dir, int8)
+    from briefing import config
+    from briefing.embed import cache
+
+    return cache.cached_export(info.path, info.sha256, config.cache_dir(), int8=int8, name=info.name)
+
+
+def query_export(meta: dict, index_dir: Path | None) -> Path:
+    """Where the query model's ONNX export is for an index with manifest ``meta``: its folder's ``onnx/``, or for an
+    index on a server this machine's cache entry, made on first use here when the same weights are installed."""
+    if index_dir is not None:
+        return index_dir / ONNX_DIR
+    from briefing import config
+    from briefing.embed.cache import cache_entry
+    from briefing.embed.model import resolve_model
+
+    sha = meta.get("model_sha256") or ""
+    entry = cache_entry(config.cache_dir(), sha)
+    if sha and not _export_current(sha, entry, meta.get("int8") == "1"):
+        try:
+            info = resolve_model(meta.get("model"))
+        except ModelError:
+            return entry  # query_embedder says what is missing
+        if info.sha256 == sha:
+            return ensure_export(info, None, meta.get("int8") == "1")
+    return entry
 
 
 def ensure_onnx(info: ModelInfo, root: Path, int8: bool = False) -> Path:
@@ -91,9 +127,10 @@ def warm_imports(backend: str) -> tuple[str, ...]:
     return BF16_IMPORTS if backend == "bf16" else ()
 
 
-def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx", int8: bool = False) -> Embedder:
+def index_embedder(info: ModelInfo, root: Path | None, backend: str = "onnx", int8: bool = False) -> Embedder:
     """The embedder that builds an index: ONNX Runtime over the index's own export (fp32 or dynamic int8, see
-    :func:`ensure_onnx`), torch in bfloat16 ("bf16"), or sentence-transformers in float32 ("torch")."""
+    :func:`ensure_export`; ``root`` None for an index on a server), torch in bfloat16 ("bf16"), or
+    sentence-transformers in float32 ("torch")."""
     if backend == "torch":
         from briefing.embed.st import SentenceTransformerEmbedder
 
@@ -104,7 +141,7 @@ def index_embedder(info: ModelInfo, root: Path, backend: str = "onnx", int8: boo
         return TorchEmbedder(info.path, name=info.name)
     from briefing.embed.onnx import OnnxEmbedder
 
-    return OnnxEmbedder(ensure_onnx(info, root, int8), quantized=int8)
+    return OnnxEmbedder(ensure_export(info, root, int8), quantized=int8)
 
 
 def drop_broken_export(root: Path, int8: bool) -> None:
@@ -120,18 +157,19 @@ def drop_broken_export(root: Path, int8: bool) -> None:
         shutil.rmtree(root / ONNX_DIR, ignore_errors=True)
 
 
-def query_embedder(meta: dict, root: Path) -> Embedder:
-    """The embedder for queries against the index at ``root`` (its manifest ``meta``): the index's ONNX export when
-    it matches the model (no torch import), else sentence-transformers with the same weights."""
+def query_embedder(meta: dict, export: Path) -> Embedder:
+    """The embedder for queries against an index (its manifest ``meta``) whose model export is the folder ``export``
+    (see :func:`query_export`): that ONNX export when it matches the model (no torch import), else
+    sentence-transformers with the same weights."""
     from briefing.embed.model import resolve_model
 
     int8 = meta.get("int8") == "1"
-    if meta.get("model_sha256") and onnx_current(meta["model_sha256"], root, int8):
+    if meta.get("model_sha256") and _export_current(meta["model_sha256"], export, int8):
         from briefing.embed.onnx import OnnxEmbedder
 
-        return OnnxEmbedder(root / ONNX_DIR, quantized=int8)
+        return OnnxEmbedder(export, quantized=int8)
     if int8:
-        raise IndexError_(f"the int8 model export in {root}/onnx is missing; run `briefing index FOLDER` to restore it")
+        raise IndexError_(f"the int8 model export in {export}/ is missing; run `briefing index FOLDER` to restore it")
     info = resolve_model(meta.get("model"))
     if meta.get("model_sha256") and info.sha256 != meta["model_sha256"]:
         raise IndexError_(f"the model {info.name} on disk differs from the one that built this index; "

@@ -69,7 +69,7 @@ def _under(path: str, roots: Sequence[str]) -> bool:
 
 def build_index(
     paths: Sequence[Path],
-    root: Path,
+    root: str | Path,
     *,
     model=None,
     rebuild: bool = False,
@@ -203,15 +203,15 @@ def build_index(
         removed = [p for p in known if p not in seen and _under(p, roots)]
         if embedder is None and select.needs_export(backend):
             # Queries always embed with the index's ONNX export (no torch at query time), whatever built the passages.
-            if rebuild:
-                select.drop_broken_export(root, int8)
-            select.ensure_onnx(info, root, int8)
+            if rebuild and store.local_dir is not None:
+                select.drop_broken_export(store.local_dir, int8)
+            select.ensure_export(info, store.local_dir, int8)
         all_chunks = [(doc, c) for doc, _, chunks in new_docs.values() for c in chunks]
         vectors = np.zeros((0, dim), dtype="float32")
         if warm is not None:
             warm.join()
         if all_chunks:
-            emb = embedder if embedder is not None else select.index_embedder(info, root, backend, int8)
+            emb = embedder if embedder is not None else select.index_embedder(info, store.local_dir, backend, int8)
             vectors = np.empty((len(all_chunks), dim), dtype="float32")
             # Passages go to the model shortest first, so each batch holds passages of about one length and little
             # of its compute goes to padding (9% of the tokens on news, against 12% when sorted 256 at a time).

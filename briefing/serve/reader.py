@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Hashable, TypeVar
 
+from briefing import config
 from briefing.answer.session import Session
 
 T = TypeVar("T")
@@ -32,8 +33,8 @@ class Reader:
     the stamp is taken before opening, so no change is ever missed. Inside a request every query runs in one read
     transaction (:meth:`Store.snapshot`), which sees one generation of the index even while a build commits."""
 
-    def __init__(self, root: Path, workers: int = 4):
-        self.root = Path(root)
+    def __init__(self, root: Path | str, workers: int = 4):
+        self.root = root if config.is_server_url(root) else Path(root)
         self._local = threading.local()
         self._embedders: dict[tuple, object] = {}
         self._lock = threading.Lock()
@@ -41,6 +42,15 @@ class Reader:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="briefing-read")
 
     def _stamp(self) -> tuple[int, int] | None:
+        if config.is_server_url(self.root):
+            # a database has no folder to stat: its manifest's generation changes with every committed build
+            current = getattr(self._local, "session", None)
+            if current is None:
+                return None
+            try:
+                return (0, current.store.generation())
+            except Exception:  # noqa: BLE001 - a dropped connection: open a new session
+                return None
         try:
             st = os.stat(self.root)
         except OSError:

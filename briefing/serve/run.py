@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from briefing import config
 from briefing.errors import BriefingError, UsageError
 
 def is_loopback(host: str) -> bool:
@@ -65,15 +66,15 @@ def serve(index: Path, host: str, port: int, generator, max_context: int) -> Non
     # the Host check against DNS rebinding knows the loopback names; a host asked for is added, and a wildcard
     # address (every interface) accepts whatever name the machine is reached by
     hosts = () if is_loopback(host) else ("*",) if host in ("0.0.0.0", "::", "") else (host,)
-    app = create_app(Options(Path(index), generator, max_context, hosts=hosts))
+    app = create_app(Options(index if config.is_server_url(index) else Path(index), generator, max_context, hosts=hosts))
     try:
         app.state.reader.warm()  # a missing or damaged index fails here, before the port is opened
         sock = bind(host, port)
         print(f"briefing serve: {url(sock)} over {index}/ (answers by {generator.name}); Ctrl-C stops",
               file=sys.stderr)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
+        server_config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False)
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            uvicorn.Server(server_config).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
             pass
         finally:

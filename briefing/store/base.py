@@ -2,20 +2,27 @@
 
 :class:`~briefing.store.sqlite.Store` (SQLite + FAISS in one folder) is the one store today; a second (say
 PostgreSQL + pgvector) plugs in by implementing this protocol and being chosen in :func:`briefing.store.open_store`.
-Chunk ids are the store's own integers; every method returns plain data from :mod:`briefing.types`."""
+Chunk ids are the store's own integers; every method returns plain data from :mod:`briefing.types`.
+:mod:`briefing.store.postgres` is the second store (PostgreSQL + pgvector)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 from typing import ContextManager, Iterable, Protocol, Sequence
 
 import numpy as np
 
+from briefing.errors import IndexError_
 from briefing.types import Chunk, Document
 
 
 class Store(Protocol):
     """A read view of one index; a writer (``Store.writer``) also takes :meth:`apply` and friends."""
+
+    # The folder the index lives in (where its query model's export is kept), or None for an index on a server.
+    local_dir: Path | None
 
     # ---- what the index is
     def meta(self) -> dict[str, str]:
@@ -66,3 +73,30 @@ class Store(Protocol):
 
     def vectors(self, ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(ids, vectors)`` of the given passages (all when None)."""
+
+
+def manifest_of(meta: dict[str, str], counts: dict[str, int], schema_version: int) -> dict:
+    """What ``briefing status`` shows of an index: its manifest ``meta`` (as stored) and its ``counts``."""
+    return {
+        "schema_version": int(meta.get("schema_version", schema_version)),
+        "model": meta.get("model"),
+        "model_sha256": meta.get("model_sha256"),
+        "dim": int(meta["dim"]) if "dim" in meta else None,
+        "int8": meta.get("int8") == "1",
+        "backend": meta.get("backend"),
+        "chunking": json.loads(meta.get("chunking", "{}")),
+        "generation": int(meta.get("generation", 0)),
+        "built_at": meta.get("built_at"),
+        "counts": counts,
+    }
+
+
+def check_same_model(meta: dict[str, str], model: str, sha256: str, dim: int, chunking: dict) -> None:
+    """Refuse to mix vectors of two models or two chunkings in one index (``meta`` is its manifest)."""
+    if "model" not in meta:
+        return
+    if meta["model"] != model or meta.get("model_sha256", "") != sha256 or int(meta["dim"]) != dim:
+        raise IndexError_(f"this index was built with model {meta['model']}, not {model}; "
+                          f"pass --model {meta['model']} or add --rebuild to start over with {model}")
+    if json.loads(meta.get("chunking", "{}")) != json.loads(json.dumps(chunking)):
+        raise IndexError_("this index was built with other chunking settings; add --rebuild to re-chunk")

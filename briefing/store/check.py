@@ -8,6 +8,8 @@ from briefing.store.vectors import all_ids
 
 def check_index(store: Store) -> list[str]:
     """Every inconsistency found, one line each (empty when the index is sound)."""
+    if not isinstance(store, Store):  # another store checks itself (the PostgreSQL store: on its server)
+        return store.problems()
     problems: list[str] = []
     con = store.con
     chunk_ids = {r[0] for r in con.execute("SELECT id FROM chunks")}

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from briefing.errors import IndexError_
+from briefing.store.base import check_same_model, manifest_of
 from briefing.types import Chunk, Document, Span
 
 SCHEMA_VERSION = 1
@@ -111,6 +112,7 @@ class Store:
 
     def __init__(self, root: Path, con: sqlite3.Connection):
         self.root = root
+        self.local_dir = root  # the index folder, which also holds the query model's export
         self.con = con
         self._faiss = None
         self._faiss_gen: int | None = None
@@ -205,20 +207,7 @@ class Store:
 
     def manifest(self) -> dict:
         """Schema, model, dimension, chunking settings, counts and build time, as stored in the index."""
-        meta = self.meta()
-        out = {
-            "schema_version": int(meta.get("schema_version", SCHEMA_VERSION)),
-            "model": meta.get("model"),
-            "model_sha256": meta.get("model_sha256"),
-            "dim": int(meta["dim"]) if "dim" in meta else None,
-            "int8": meta.get("int8") == "1",
-            "backend": meta.get("backend"),
-            "chunking": json.loads(meta.get("chunking", "{}")),
-            "generation": int(meta.get("generation", 0)),
-            "built_at": meta.get("built_at"),
-        }
-        out["counts"] = self.counts()
-        return out
+        return manifest_of(self.meta(), self.counts(), SCHEMA_VERSION)
 
     def counts(self) -> dict[str, int]:
         q = lambda sql: self.con.execute(sql).fetchone()[0]  # noqa: E731
@@ -233,14 +222,7 @@ class Store:
 
     def check_model(self, model: str, sha256: str, dim: int, chunking: dict) -> None:
         """Refuse to mix vectors of two models or two chunkings in one index."""
-        meta = self.meta()
-        if "model" not in meta:
-            return
-        if meta["model"] != model or meta.get("model_sha256", "") != sha256 or int(meta["dim"]) != dim:
-            raise IndexError_(f"this index was built with model {meta['model']}, not {model}; "
-                              f"pass --model {meta['model']} or add --rebuild to start over with {model}")
-        if json.loads(meta.get("chunking", "{}")) != json.loads(json.dumps(chunking)):
-            raise IndexError_(f"this index was built with other chunking settings; add --rebuild to re-chunk")
+        check_same_model(self.meta(), model, sha256, dim, chunking)
 
     # ---- reading ----------------------------------------------------------------------------------------------
     def files(self) -> dict[str, FileState]:

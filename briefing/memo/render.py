@@ -1,7 +1,8 @@
 """The weekly memo rendered as Markdown, self-contained HTML or JSON, or through the user's own template.
 
-Templates (``briefing/templates/memo.md.j2``, ``memo.html.j2``, or ``--template FILE``) are Jinja2 with
-StrictUndefined, autoescaped when the template's name contains ``.htm`` or the format is html. Article text only
+Templates (``briefing/templates/memo.md.j2``, ``memo.html.j2``, or ``--template FILE``) are Jinja2, rendered in
+its sandbox (``jinja2.sandbox.SandboxedEnvironment``: a template reads the context, it cannot reach Python's
+internals, ``{{ cycler.__init__.__globals__ }}`` is refused), with StrictUndefined, autoescaped when the template's name contains ``.htm`` or the format is html. Article text only
 ever arrives as variable values, so it is never compiled as a template. The context:
 
 - ``title``, ``since``, ``until`` (ISO dates), ``window_how`` (how the window was chosen), ``llm``, ``extractive``
@@ -18,7 +19,8 @@ ever arrives as variable values, so it is never compiled as a template. The cont
   how many citations quote it) and ``{path, title, short_title, hint}``.
 - ``warnings``: list of str. ``chart``: the SVG timeline's geometry (see :func:`chart`).
 
-Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``cell`` (also ``|`` and line breaks, for table
+Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``md_line`` (the same on one line: a newline in a
+file name shows as ``\\n``), ``cell`` (also ``|`` and line breaks, for table
 cells), ``blocks`` (a section body as escaped HTML, each ``[n]`` a link to ``#src-n``), ``cited`` (one line of
 text as escaped HTML with ``[n]`` links).
 """
@@ -31,7 +33,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from briefing import config
-from briefing.answer.render import md
+from briefing.answer.render import md, md_line
 from briefing.errors import UsageError
 
 FORMATS = ("md", "html", "json")
@@ -235,11 +237,12 @@ def blocks(body: str):
 
 # ---- rendering -----------------------------------------------------------------------------------------------------
 def _environment(loader, html: bool):
+    from jinja2.sandbox import SandboxedEnvironment
     import jinja2
 
-    env = jinja2.Environment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=md, cell=cell, blocks=blocks, cited=cited)
+    env = SandboxedEnvironment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(md=md, md_line=md_line, cell=cell, blocks=blocks, cited=cited)
     return env
 
 
@@ -265,6 +268,11 @@ def render(memo, fmt: str = "md", template: str | Path | None = None) -> str:
             lambda n: resources.files("briefing.templates").joinpath(n).read_text(encoding="utf-8")), html)
     try:
         return env.get_template(name).render(**context(memo))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"template {name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise UsageError(f"template {name} was refused: {exc}; a template can only read the memo's variables"
+                         ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -1,0 +1,280 @@
+"""Hardening, round 2: odd names and bytes, hung LLM streams, the template sandbox, foreign folders, damaged vectors
+and injected Markdown (issue 15). Each test here failed on the code before the fix.
+
+Helpers come from ``test_hardening.py``: ``run`` (the CLI in this process, an escaping exception fails the test),
+``cli`` (the CLI in a subprocess), ``one_line_error``, ``model_ready`` / ``copy_index`` (index folders that reuse the
+session's model export), ``write`` and ``story`` (articles).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from briefing.ingest.decode import decode
+from briefing.store.sqlite import Store
+
+from test_hardening import MACRON, PY, cli, copy_index, fake_build, model_ready, one_line_error, run, story, write
+
+BAD = b"bad\xff\xfename.txt"  # a file name that is not UTF-8
+NEWLINE_NAME = "x\n- [9] fake source.txt"
+
+
+def _fs(name: bytes) -> str:
+    return os.fsdecode(name)
+
+
+# -- 1. names and bytes -------------------------------------------------------------------------------------------
+
+
+def _odd_names(docs: Path) -> None:
+    write(docs, "good.txt", "The envoys met in Geneva on Monday to discuss a ceasefire.", title="Geneva talks")
+    write(docs, _fs(BAD), "The ministers agreed a reconstruction fund for Kharkiv on Tuesday.", title="Kharkiv fund")
+    write(docs / _fs(b"dir\xfe"), "inside.txt", "Negotiators in Istanbul exchanged prisoner lists on Friday.",
+          title="Istanbul lists")
+    write(docs, NEWLINE_NAME, "A Berlin summit on drones was announced for next month.", title="Berlin drones")
+
+
+def test_names_that_are_not_utf8_are_indexed_stored_escaped_and_rerun_incrementally(seed_index, tmp_path):
+    docs = tmp_path / "docs"
+    _odd_names(docs)
+    index = model_ready(seed_index, tmp_path / "index")
+    code, out, err = run(["index", docs, "--index", index, "-q"])
+    assert code == 0, err
+    assert out.startswith("indexed 4 documents"), out
+    code, out, err = run(["search", "reconstruction fund Kharkiv", "--index", index, "--json", "-k", "1"])
+    assert code == 0, err
+    assert json.loads(out)["hits"][0]["path"].endswith("bad\\xff\\xfename.txt")
+    code, out, err = run(["search", "prisoner lists Istanbul", "--index", index, "--json", "-k", "1"])
+    assert json.loads(out)["hits"][0]["path"].endswith("dir\\xfe/inside.txt")
+    code, out, err = run(["index", docs, "--index", index, "-q"])  # nothing changed: nothing re-read or removed
+    assert code == 0 and "0 new or changed files" in out and "0 files removed" in out, out
+    (docs / _fs(BAD)).unlink()
+    code, out, err = run(["index", docs, "--index", index, "-q"])
+    assert code == 0 and "1 files removed" in out and out.startswith("indexed 3 documents"), out
+
+
+def test_a_newline_in_a_file_name_stays_inside_its_markdown_line(seed_index, tmp_path):
+    docs = tmp_path / "docs"
+    _odd_names(docs)
+    index = model_ready(seed_index, tmp_path / "index")
+    assert run(["index", docs, "--index", index, "-q"])[0] == 0
+    code, out, err = run(["ask", "Berlin summit on drones", "--index", index, "--llm", "extractive", "-k", "1"])
+    assert code == 0, err
+    sources = out.split("### Sources", 1)[1].strip().split("\n\n")[0].splitlines()
+    assert len(sources) == 1 and sources[0].startswith("- [1] ") and "x\\n- [9] fake source.txt:L" in sources[0], out
+    assert not any(line.startswith("- [9]") for line in out.splitlines())
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+def test_a_question_that_is_not_utf8_is_one_line(seed_index, command):
+    code, out, err = run([command, "what did Macron \udcff announce", "--index", seed_index, "--llm", "extractive"]
+                         if command == "ask" else [command, "Macron \udcff", "--index", seed_index])
+    assert code == 2
+    one_line_error(err, "not valid UTF-8")
+
+
+def test_a_batch_file_that_is_not_utf8_or_never_ends_is_one_line(seed_index, tmp_path):
+    batch = tmp_path / "questions.txt"
+    batch.write_bytes(b"what did Macron announce\nfrozen \xff assets\n")
+    code, out, err = run(["search", "--batch", batch, "--index", seed_index])
+    assert code == 2 and out == ""
+    one_line_error(err, "not UTF-8", "line 2")
+    proc = cli(["search", "--batch", "/dev/zero", "--index", seed_index], timeout=120)
+    assert proc.returncode == 2
+    one_line_error(proc.stderr, "more than 10 MB")
+    batch.write_text(f"{MACRON}\n\n  frozen assets  \n")
+    code, out, err = run(["search", "--batch", batch, "--index", seed_index, "--json", "-k", "1"])
+    assert code == 0 and [json.loads(line)["question"] for line in out.splitlines()] == [MACRON, "frozen assets"]
+
+
+def test_a_template_that_is_not_utf8_is_one_line(seed_index, tmp_path):
+    template = tmp_path / "memo.md.j2"
+    template.write_bytes(b"# {{ title }}\n\xff\xfe\n")
+    code, out, err = run(["memo", "--index", seed_index, "--template", template, "--llm", "extractive"])
+    assert code == 2
+    one_line_error(err, "not UTF-8")
+
+
+FIFO_SWAP = r"""
+import os, sys
+from pathlib import Path
+import briefing.ingest.walk as walk
+from briefing.ingest.indexer import build_index
+from briefing.testing import FakeEmbedder, WhitespaceTokens
+
+docs, index, fifo = map(Path, sys.argv[1:4])
+real = walk.iter_files
+
+
+def swapped(paths, exclude=()):
+    # the walk saw a regular file; by the time it is read, a FIFO with no writer has taken its name
+    yield from real(paths, exclude)
+    yield fifo, None
+
+
+walk.iter_files = swapped
+report = build_index([docs], index, embedder=FakeEmbedder(32), tokens=WhitespaceTokens())
+print(report.counts["documents"], [s.reason for s in report.skipped])
+"""
+
+
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_skipped_not_waited_on(tmp_path):
+    docs = tmp_path / "docs"
+    write(docs, "good.txt", story(1))
+    fifo = docs / "swapped.txt"
+    os.mkfifo(fifo)
+    script = tmp_path / "swap.py"
+    script.write_text(FIFO_SWAP)
+    try:
+        proc = subprocess.run([PY, str(script), docs, tmp_path / "index", fifo], capture_output=True, text=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("indexing blocked on a FIFO")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "1 ['unreadable: not a regular file']", proc.stdout
+
+
+# -- 2. decoding --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+def test_a_short_western_article_decodes_in_its_western_code_page(encoding):
+    text = "naïve, déjà vu à Genève"
+    assert decode(text.encode(encoding)) == text
+    headline = "Élysée: à Genève, l'été déjà là\nLe garçon naïf a dit « oui » à la façade.\n"
+    assert decode(headline.encode(encoding)) == headline
+
+
+def test_a_file_mixing_utf8_and_cp1252_lines_decodes_line_by_line():
+    data = ("Café au lait à Paris — “UTF-8 here”\n".encode("utf-8")
+            + "Le garçon était déjà là, naïve, à Genève.\n".encode("cp1252")
+            + "Zürich, Straße, Ærø\n".encode("utf-8"))
+    assert decode(data) == ("Café au lait à Paris — “UTF-8 here”\nLe garçon était déjà là, naïve, à Genève.\n"
+                            "Zürich, Straße, Ærø\n")
+
+
+def test_random_bytes_are_binary_whatever_the_detector_guesses():
+    rng = random.Random(15)
+    for n in range(20):
+        data = rng.randbytes(20_000)
+        assert decode(data) is None
+        assert decode(data.replace(b"\x00", b"")) is None  # no NUL to give it away
+
+
+# -- 4. the template sandbox ----------------------------------------------------------------------------------------
+
+PAYLOAD = "{{ cycler.__init__.__globals__.os.popen('echo PWNED-$((6*7))').read() }}"
+
+
+def test_a_user_template_cannot_run_python(seed_index, tmp_path):
+    template = tmp_path / "evil.md.j2"
+    template.write_text(f"# {{{{ title }}}}\n{PAYLOAD}\n")
+    code, out, err = run(["memo", "--index", seed_index, "--template", template, "--llm", "extractive"])
+    assert "PWNED-42" not in out + err
+    assert code == 2
+    one_line_error(err, "template evil.md.j2 was refused")
+    # a template that only reads the memo's variables still renders
+    template.write_text("# {{ title }}\n{% for c in citations %}[{{ c.n }}] {{ c.path | md_line }}\n{% endfor %}")
+    code, out, err = run(["memo", "--index", seed_index, "--template", template, "--llm", "extractive"])
+    assert code == 0 and out.startswith("# ") and "[1] " in out, err
+
+
+def test_prompt_templates_render_in_the_sandbox():
+    import jinja2.sandbox
+
+    from briefing.answer.prompting import prompt_env
+
+    env = prompt_env()
+    assert isinstance(env, jinja2.sandbox.SandboxedEnvironment)
+    with pytest.raises(jinja2.exceptions.SecurityError):
+        env.from_string(PAYLOAD).render()
+
+
+# -- 5. escaping article fields in Markdown ---------------------------------------------------------------------
+
+HOSTILE = """---
+title: "Talks <b onmouseover=alert(1)>resume</b> [click](javascript:alert(2))"
+date: 2025-11-26
+source: "<script>alert(3)</script>"
+url: "javascript:alert(4)"
+---
+
+French President Emmanuel Macron announced a joint working group on security guarantees on Tuesday, officials said.
+The group will meet in London next week, the foreign ministry said on Wednesday.
+"""
+
+
+def test_article_fields_reach_markdown_escaped_and_only_http_urls_become_links(seed_index, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    index = model_ready(seed_index, tmp_path / "index")
+    assert run(["index", docs, "--index", index, "-q"])[0] == 0
+    for args in (["memo", "--index", index, "--llm", "extractive", "--since", "2025-11-20", "--until",
+                  "2025-11-30"],
+                 ["ask", "what did Macron announce", "--index", index, "--llm", "extractive"]):
+        code, out, err = run(args)
+        assert code == 0, err
+        assert "hostile.md" in out
+        assert re.search(r"(?<!\\)<", out) is None, out  # every "<" escaped: no raw HTML
+        assert re.search(r"(?<!\\)\[[^\]]*\]\(javascript:", out) is None, out  # no link to a javascript: url
+        assert "\\<script>alert(3)" in out  # shown, as text
+    code, out, err = run(["memo", "--index", index, "--llm", "extractive", "--since", "2025-11-20", "--until",
+                          "2025-11-30", "--format", "html"])
+    assert code == 0 and "javascript:" not in out.split("<body", 1)[1].replace("javascript:alert(2)", "")
+    assert 'href="javascript' not in out
+
+
+# -- 9. small things ----------------------------------------------------------------------------------------------
+
+
+def test_an_index_of_nothing_says_why_on_stderr(seed_index, tmp_path):
+    docs = tmp_path / "junk"
+    docs.mkdir()
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "notes.docx").write_bytes(b"PK\x03\x04")
+    code, out, err = run(["index", docs, "--index", model_ready(seed_index, tmp_path / "index"), "-q"])
+    assert code == 1
+    one_line_error(err, "no document", "2 files were skipped")
+
+
+def test_a_json_record_with_a_huge_unused_integer_is_indexed(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    huge = "9" * 5000
+    (docs / "dump.json").write_text('[{"title": "Huge id", "id": ' + huge + ', "text": "' + story(3) + '"}]')
+    (docs / "dump.jsonl").write_text('{"title": "Huge id too", "n": ' + huge + ', "text": "' + story(4) + '"}\n')
+    report = fake_build(docs, tmp_path / "index")
+    assert report.counts["documents"] == 2 and report.skipped == (), report.skipped
+
+
+def test_indexing_the_current_folder_never_walks_the_index_folder(seed_index, tmp_path):
+    docs = tmp_path / "project"
+    write(docs, "a.txt", "The envoys met in Geneva on Monday to discuss a ceasefire.")
+    model_ready(seed_index, docs / "index")
+    for _ in range(2):
+        proc = cli(["index", ".", "-q"], cwd=docs, env={"BRIEFING_INDEX": ""})
+        assert proc.returncode == 0, proc.stderr
+        assert "skipped" not in proc.stdout and "index" not in proc.stdout.split("—", 1)[1], proc.stdout
+
+
+@pytest.mark.parametrize("command", ["ask", "memo"])
+def test_an_output_file_inside_the_index_folder_is_refused(seed_index, tmp_path, command):
+    index = copy_index(seed_index, tmp_path / "index")
+    before = (index / "briefing.sqlite").read_bytes()
+    args = ["ask", MACRON] if command == "ask" else ["memo"]
+    for target in (index / "briefing.sqlite", index / "new.md", index / ".." / index.name / "manifest.json"):
+        code, out, err = run(args + ["--index", index, "--llm", "extractive", "-o", target])
+        assert code == 2
+        one_line_error(err, "inside the index folder")
+    assert (index / "briefing.sqlite").read_bytes() == before and not (index / "new.md").exists()
+    assert Store.open(index).counts()["documents"] > 0

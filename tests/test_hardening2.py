@@ -14,7 +14,9 @@ import random
 import re
 import subprocess
 import sys
-import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ import pytest
 from briefing.ingest.decode import decode
 from briefing.store.sqlite import Store
 
+from fakeopenai import openai_server  # noqa: F401
 from test_hardening import MACRON, PY, cli, copy_index, fake_build, model_ready, one_line_error, run, story, write
 
 BAD = b"bad\xff\xfename.txt"  # a file name that is not UTF-8
@@ -278,3 +281,161 @@ def test_an_output_file_inside_the_index_folder_is_refused(seed_index, tmp_path,
         one_line_error(err, "inside the index folder")
     assert (index / "briefing.sqlite").read_bytes() == before and not (index / "new.md").exists()
     assert Store.open(index).counts()["documents"] > 0
+
+
+# -- 3 and 6. LLM servers that never finish, flood, or echo the key ----------------------------------------------
+
+KEY = "sk-test-ROUND2-5ecret-0077"
+MESSAGES = [{"role": "user", "content": "what did Macron announce"}]
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """An OpenAI-style endpoint that misbehaves as ``server.mode`` says; it stops by itself after ``LIFETIME`` s so a
+    client that never gives up cannot keep a test (or this thread) alive forever."""
+
+    protocol_version = "HTTP/1.1"
+    LIFETIME = 90.0
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests += 1
+        mode = self.server.mode
+        stream = bool(body.get("stream"))
+        if mode == "flood" and not stream:
+            content = "Macron " * 1_000_000  # 7 MB, whatever max_tokens said
+            data = json.dumps({"id": "x", "object": "chat.completion", "model": "m", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self._send(data)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        ends = time.monotonic() + self.LIFETIME
+        event = json.dumps({"id": "x", "object": "chat.completion.chunk", "model": "m",
+                            "choices": [{"index": 0, "delta": {"content": "Macron "}, "finish_reason": None}]})
+        while time.monotonic() < ends and not self.server.stopping.is_set():
+            if mode == "keepalive":
+                piece = b": keep-alive\n\n" if stream else b" "  # SSE comments, or JSON whitespace
+            elif mode == "drip":
+                piece = f"data: {event}\n\n".encode() if stream else b" "
+            else:  # flood, streaming
+                piece = f"data: {event}\n\n".encode() * 1000
+            if not self._send(b"%x\r\n%s\r\n" % (len(piece), piece)):
+                return
+            if mode != "flood":
+                self.server.stopping.wait(0.05)
+
+    def _send(self, data: bytes) -> bool:
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return True
+        except OSError:  # the client gave up
+            return False
+
+
+@pytest.fixture
+def endless_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    server.requests, server.mode, server.stopping = 0, "keepalive", threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+
+
+def _complete_in_thread(llm, on_token=None):
+    """``llm.complete`` on a thread: (finished, exception). A call still running after a minute is a hang (the
+    server gives up after 90 s, so even a hung client ends)."""
+    outcome = {}
+
+    def go():
+        try:
+            outcome["result"] = llm.complete(MESSAGES, on_token=on_token)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=go, daemon=True)
+    thread.start()
+    thread.join(60)
+    return not thread.is_alive(), outcome.get("error")
+
+
+@pytest.mark.parametrize("mode, stream, needle", [
+    ("keepalive", True, "did not finish its answer within 2 s"),
+    ("keepalive", False, "did not finish its answer within 2 s"),
+    ("drip", True, "did not finish its answer within 2 s"),
+    ("flood", True, "sent more than 4 MB"),
+    ("flood", False, "sent more than 4 MB"),
+], ids=["keepalive-stream", "keepalive-json", "drip-stream", "flood-stream", "flood-json"])
+def test_an_llm_answer_that_never_ends_is_cut_at_the_deadline_or_the_size_cap(endless_server, mode, stream, needle):
+    from briefing.answer.llm import OpenAIChat
+    from briefing.errors import LLMError
+
+    endless_server.mode = mode
+    # a flood must hit the size cap, not the deadline, however slowly a loaded machine parses its events
+    timeout = 2 if mode != "flood" else 45
+    llm = OpenAIChat("m", base_url=endless_server.base_url, api_key=KEY, timeout=timeout, max_retries=2)
+    finished, error = _complete_in_thread(llm, on_token=(lambda piece: None) if stream else None)
+    assert finished, f"the {mode} answer was still being read after a minute"
+    assert isinstance(error, LLMError), error
+    assert needle in str(error) and "\n" not in str(error) and KEY not in str(error)
+    assert endless_server.requests == 1  # a runaway answer is not asked for again
+
+
+def test_the_retry_count_in_a_message_is_the_number_of_retries_made(openai_server):
+    from briefing.answer.llm import OpenAIChat
+    from briefing.errors import LLMError
+
+    openai_server.enqueue(status=429, headers={"x-should-retry": "false"})
+    llm = OpenAIChat("m", base_url=openai_server.base_url, api_key=KEY, timeout=5, max_retries=3)
+    with pytest.raises(LLMError) as info:
+        llm.complete(MESSAGES)
+    assert len(openai_server.requests) == 1
+    assert "HTTP 429" in str(info.value) and "retr" not in str(info.value)
+    for _ in range(3):
+        openai_server.enqueue(status=429)
+    llm = OpenAIChat("m", base_url=openai_server.base_url, api_key=KEY, timeout=5, max_retries=2)
+    with pytest.raises(LLMError) as info:
+        llm.complete(MESSAGES)
+    assert len(openai_server.requests) == 4 and "HTTP 429 after 2 retries" in str(info.value)
+
+
+ECHO = "French President Emmanuel Macron announced a joint working group [1]. The request said: Bearer {key} [1]."
+
+
+def test_an_api_key_echoed_by_the_server_is_redacted_everywhere(seed_index, tmp_path, openai_server):
+    from briefing.answer.llm import OpenAIChat
+
+    env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": openai_server.base_url, "BRIEFING_LLM_TIMEOUT": "10"}
+    openai_server.default_text = ECHO.format(key=KEY)
+    texts = []
+    for args in (["ask", MACRON], ["ask", MACRON, "--json"], ["memo", "--format", "html"], ["memo"],
+                 ["memo", "--format", "json"]):
+        code, out, err = run([*args, "--index", seed_index, "--llm", "openai"], env=env)
+        assert code == 0, err
+        texts += [out, err]
+    assert openai_server.requests and all(r.headers["Authorization"] == f"Bearer {KEY}" for r in openai_server.requests)
+    assert any("Bearer ***" in t for t in texts)
+    for text in texts:
+        assert KEY not in text and "5ecret" not in text
+    # streamed: the key split over chunks never reaches the screen either
+    openai_server.enqueue(ECHO.format(key=KEY))
+    pieces: list[str] = []
+    out = OpenAIChat("m", base_url=openai_server.base_url, api_key=KEY, timeout=10).complete(
+        MESSAGES, on_token=pieces.append)
+    assert "".join(pieces) == out.text == ECHO.format(key="***")

@@ -77,7 +77,9 @@ def run() -> None:
 
 def _os_error(exc: OSError) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
-    where = f" ({exc.filename})" if exc.filename else ""
+    # a failed copy names its source first; a full disk is the destination's (the index's, not the model cache's)
+    name = exc.filename2 if exc.errno in (errno.ENOSPC, errno.EDQUOT) and exc.filename2 else exc.filename
+    where = f" ({name})" if name else ""
     hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "use a writable place (--index DIR)",
             errno.EACCES: "check the permissions", errno.EPERM: "check the permissions",
             errno.ENOENT: "check the path"}.get(exc.errno or 0, "see BRIEFING_DEBUG=1")
@@ -192,9 +194,9 @@ def status(index_path, as_json, check):
     info["skipped"] = [{"path": config.display_path(p), "reason": r} for p, r in store.skips()]
     problems: list[str] = []
     if check:
-        from briefing.store.check import check_index
+        from briefing.store.check import check_index, with_remedy
 
-        problems = check_index(store)
+        problems = with_remedy(check_index(store))
         info["problems"] = problems
     click.echo(json.dumps(info, indent=2) if as_json else status_text(info, check))
     if problems:

@@ -19,13 +19,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from briefing.ingest.decode import decode
 from briefing.store.sqlite import Store
 
 from fakeopenai import openai_server  # noqa: F401
-from test_hardening import MACRON, PY, cli, copy_index, fake_build, model_ready, one_line_error, run, story, write
+from test_hardening import (MACRON, PY, cli, copy_index, fake_build, model_ready, one_line_error, run,  # noqa: F401
+                            small_disk, story, write)
 
 BAD = b"bad\xff\xfename.txt"  # a file name that is not UTF-8
 NEWLINE_NAME = "x\n- [9] fake source.txt"
@@ -439,3 +441,166 @@ def test_an_api_key_echoed_by_the_server_is_redacted_everywhere(seed_index, tmp_
     out = OpenAIChat("m", base_url=openai_server.base_url, api_key=KEY, timeout=10).complete(
         MESSAGES, on_token=pieces.append)
     assert "".join(pieces) == out.text == ECHO.format(key="***")
+
+
+# -- 7. index integrity ---------------------------------------------------------------------------------------------
+
+
+def _garble_vector_values(index: Path) -> None:
+    """The vector file keeps its ids and size, but its vectors are someone else's: results would silently change."""
+    import faiss
+
+    (path,) = index.glob("vectors-*.faiss")
+    flat = faiss.read_index(str(path))
+    ids = faiss.vector_to_array(flat.id_map)
+    vecs = faiss.downcast_index(flat.index).reconstruct_n(0, flat.ntotal)
+    rng = np.random.default_rng(0)
+    garbled = faiss.IndexIDMap2(faiss.IndexFlatIP(vecs.shape[1]))
+    garbled.add_with_ids(np.ascontiguousarray(vecs[rng.permutation(len(vecs))]), ids)
+    faiss.write_index(garbled, str(path))
+
+
+def test_garbled_vectors_are_caught_by_check_never_used_and_rewritten_by_the_next_index(seed_index, tmp_path):
+    index = copy_index(seed_index, tmp_path / "index")
+    questions = [MACRON, "frozen assets", "security guarantees for Ukraine"]
+    clean = [run(["search", q, "--index", index, "--json"])[1] for q in questions]
+    _garble_vector_values(index)
+    code, out, err = run(["status", "--check", "--index", index])
+    assert code == 1 and "vector file vectors-" in out and "briefing index" in out, out
+    assert [run(["search", q, "--index", index, "--json"])[1] for q in questions] == clean  # SQLite's vectors
+    code, out, err = run(["index", seed_index.parent / "articles", "--index", index, "-q"])
+    assert code == 0 and "0 new or changed files" in out, err
+    code, out, err = run(["status", "--check", "--index", index])
+    assert code == 0 and "check      ok" in out, out
+    manifest = json.loads((index / "manifest.json").read_text())
+    (name,) = manifest["checksums"]
+    assert (index / name).exists() and name.startswith("vectors-")
+
+
+@pytest.mark.parametrize("harm", ["emptied", "garbled"])
+def test_a_damaged_model_export_fails_check(seed_index, tmp_path, harm):
+    index = copy_index(seed_index, tmp_path / "index", copy_model=True)
+    assert run(["status", "--check", "--index", index])[0] == 0
+    for name in ("model.onnx", "model_int8.onnx"):
+        path = index / "onnx" / name
+        if path.exists():
+            if harm == "emptied":
+                path.write_bytes(b"")
+            else:
+                data = bytearray(path.read_bytes())
+                data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # same size, other weights
+                path.write_bytes(bytes(data))
+    code, out, err = run(["status", "--check", "--index", index])
+    assert code == 1 and "model export onnx/" in out and "--rebuild" in out, out
+    code, out, err = run(["index", seed_index.parent / "articles", "--index", index, "--rebuild", "-q"])
+    assert code == 0, err
+    code, out, err = run(["status", "--check", "--index", index])
+    assert code == 0 and "check      ok" in out, out
+
+
+def _edit_database(index: Path, *sql: str) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(index / "briefing.sqlite")
+    with con:
+        for statement in sql:
+            con.execute(statement)
+    con.close()
+
+
+@pytest.mark.parametrize("edit", ["orphan-passages", "short-vector"])
+def test_hand_edited_rows_are_one_line_naming_rebuild(seed_index, tmp_path, edit):
+    index = copy_index(seed_index, tmp_path / "index")
+    if edit == "orphan-passages":
+        _edit_database(index, "DELETE FROM documents WHERE id IN (SELECT doc_id FROM chunks ORDER BY id LIMIT 1)")
+    else:
+        _edit_database(index, "UPDATE chunks SET vector = x'0000' WHERE id = (SELECT min(id) FROM chunks)")
+        for path in index.glob("vectors-*.faiss"):
+            path.unlink()  # the vectors are read from the database again
+    for args in (["search", MACRON], ["ask", MACRON, "--llm", "extractive"], ["search", "Geneva talks"],
+                 ["memo", "--llm", "extractive"]):
+        code, out, err = run([*args, "--index", index])
+        if code:
+            assert code == 1
+            one_line_error(err, "damaged", "--rebuild")
+    code, out, err = run(["search", MACRON, "--index", index])
+    assert code == 1, out
+    code, out, err = run(["status", "--check", "--index", index])
+    assert code == 1 and "Traceback" not in err
+    assert "--rebuild" in out + err
+    code, out, err = run(["index", seed_index.parent / "articles", "--index", index, "--rebuild", "-q"])
+    assert code == 0, err
+    assert run(["status", "--check", "--index", index])[0] == 0
+
+
+# -- 8. other people's folders --------------------------------------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _foreign_sqlite(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("CREATE TABLE people (name TEXT)")
+        con.execute("INSERT INTO people VALUES ('Ada')")
+    con.close()
+
+
+@pytest.mark.parametrize("what", ["files", "onnx", "sqlite"])
+def test_a_foreign_folder_is_refused_and_left_untouched(seed_index, tmp_path, what):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", "The envoys met in Geneva on Monday to discuss a ceasefire.")
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    if what == "files":
+        (theirs / "vectors-mine.faiss").write_bytes(b"my own vectors")
+        (theirs / "notes.txt").write_text("my notes\n")
+    elif what == "onnx":
+        (theirs / "onnx").mkdir()
+        (theirs / "onnx" / "model.onnx").write_bytes(b"my own model")
+    else:
+        _foreign_sqlite(theirs / "briefing.sqlite")
+    before = _tree(theirs)
+    for rebuild in ([], ["--rebuild"]):
+        code, out, err = run(["index", docs, "--index", theirs, "-q", *rebuild])
+        assert code == 1
+        one_line_error(err, "is not a briefing index", "--index")
+    assert _tree(theirs) == before and sorted(os.listdir(theirs)) == sorted({p.split("/")[0] for p in before})
+
+
+def test_briefings_own_folders_are_recognised_marked_and_only_its_files_touched(seed_index, tmp_path):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", "The envoys met in Geneva on Monday to discuss a ceasefire.")
+    # an index made before the marker existed: adopted, and marked
+    old = copy_index(seed_index, tmp_path / "old")
+    (old / ".briefing-index").unlink()
+    code, out, err = run(["index", docs, "--index", old, "-q"])
+    assert code == 0, err
+    assert (old / ".briefing-index").is_file()
+    # inside briefing's folder, a file of someone else's is left alone, whatever its name
+    (old / "vectors-mine.faiss").write_bytes(b"mine")
+    write(docs, "b.txt", "The ministers agreed a reconstruction fund for Kharkiv on Tuesday.")
+    for rebuild in ([], ["--rebuild"]):
+        code, out, err = run(["index", docs, "--index", old, "-q", *rebuild])
+        assert code == 0, err
+    assert (old / "vectors-mine.faiss").read_bytes() == b"mine"
+    # a new and an empty folder become briefing's
+    empty = model_ready(seed_index, tmp_path / "empty")
+    for folder in (empty, tmp_path / "new" / "index"):
+        code, out, err = run(["index", docs, "--index", folder, "-q"])
+        assert code == 0, err
+        assert (folder / ".briefing-index").is_file()
+
+
+def test_a_full_index_disk_is_named_not_the_model_cache(seed_index, small_disk, tmp_path):
+    docs = tmp_path / "docs"
+    write(docs, "a.txt", "The envoys met in Geneva on Monday to discuss a ceasefire.")
+    cache = os.environ["BRIEFING_CACHE_DIR"]
+    proc = cli(["index", docs, "--index", small_disk / "index", "-q"], timeout=600)
+    assert proc.returncode == 1
+    line = one_line_error(proc.stderr, "No space left on device", "free some space")
+    assert str(small_disk) in line and cache not in line, line

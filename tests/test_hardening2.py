@@ -569,6 +569,10 @@ def test_a_foreign_folder_is_refused_and_left_untouched(seed_index, tmp_path, wh
         code, out, err = run(["index", docs, "--index", theirs, "-q", *rebuild])
         assert code == 1
         one_line_error(err, "is not a briefing index", "--index")
+    if what == "sqlite":  # reading it is no better an idea
+        code, out, err = run(["search", MACRON, "--index", theirs])
+        assert code == 1
+        one_line_error(err, "is not a briefing index")
     assert _tree(theirs) == before and sorted(os.listdir(theirs)) == sorted({p.split("/")[0] for p in before})
 
 

@@ -54,6 +54,16 @@ def claim(root: Path) -> None:
         raise IndexError_(f"cannot write the index at {root}/: {exc.strerror or exc}") from None
 
 
+def is_briefing_folder(root: Path) -> bool:
+    """Whether ``root`` is briefing's: it holds the marker, or only files briefing makes (an older index)."""
+    if (root / MARKER).is_file():
+        return True
+    try:
+        return all(_is_ours(root, name) for name in os.listdir(root))
+    except OSError:
+        return False
+
+
 def _is_ours(root: Path, name: str) -> bool:
     path = root / name
     if name == EXPORT_DIR:

@@ -18,8 +18,8 @@ import numpy as np
 
 from briefing.errors import IndexError_
 from briefing.store.faiss_file import VectorFile
-from briefing.store.folder import (DB_NAME, MANIFEST, REBUILD_DB, claim, unlink_db as _unlink_db,
-                                   vectors_generation, write_replace as _write_replace)
+from briefing.store.folder import (DB_NAME, MANIFEST, REBUILD_DB, claim, is_briefing_folder,
+                                   unlink_db as _unlink_db, vectors_generation, write_replace as _write_replace)
 from briefing.types import Chunk, Document, Span
 
 SCHEMA_VERSION = 1
@@ -126,6 +126,9 @@ class Store(VectorFile):
             store = cls(root, con)
             meta = store.meta()
         except sqlite3.DatabaseError as exc:
+            if not is_briefing_folder(root):  # someone else's briefing.sqlite: --rebuild is not the remedy
+                raise IndexError_(f"{root}/ is not a briefing index (its {DB_NAME} is another program's); pass "
+                                  "--index with the folder `briefing index` made") from None
             raise db_error(exc, root) from None
         if not meta:
             raise IndexError_(f"the index at {root}/ was never completed; run `briefing index FOLDER`")

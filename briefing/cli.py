@@ -14,8 +14,8 @@ import click
 from briefing import config
 from briefing.embed.select import BACKENDS
 from briefing.errors import BriefingError, UsageError
-from briefing.options import (chat_model_option, check_window, index_option, llm_option, max_context_option, strict_option,
-                      window_options)
+from briefing.options import (chat_model_option, check_output, check_text, check_window, index_option, llm_option,
+                              max_context_option, read_batch, strict_option, window_options)
 
 
 def _err(msg: str) -> None:
@@ -86,7 +86,9 @@ def run() -> None:
 
 def _os_error(exc: OSError) -> str:
     what = exc.strerror or str(exc) or type(exc).__name__
-    where = f" ({exc.filename})" if exc.filename else ""
+    # a failed copy names its source first; a full disk is the destination's (the index's, not the model cache's)
+    name = exc.filename2 if exc.errno in (errno.ENOSPC, errno.EDQUOT) and exc.filename2 else exc.filename
+    where = f" ({name})" if name else ""
     hint = {errno.ENOSPC: "free some space and run again", errno.EROFS: "use a writable place (--index DIR)",
             errno.EACCES: "check the permissions", errno.EPERM: "check the permissions",
             errno.ENOENT: "check the path"}.get(exc.errno or 0, "see BRIEFING_DEBUG=1")
@@ -151,6 +153,9 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chu
                              quantize=quantize, settings=settings)
     click.echo(index_summary(report, as_json=as_json))
     if report.counts.get("documents", 0) == 0:
+        why = f"all {len(report.skipped)} files were skipped (reasons above)" if report.skipped else \
+            "no txt, md, html, pdf or json(l) file was found"
+        _err(f"the index holds no document: {why}; add articles and run `briefing index` again")
         sys.exit(1)
 
 
@@ -162,7 +167,7 @@ def index(paths, index_path, model, rebuild, max_file_mb, backend, quantize, chu
 @window_options()
 @click.option("--per-doc", type=click.IntRange(1, 100), default=config.DEFAULT_PER_DOC, show_default=True,
               help="At most this many passages from one article.")
-@click.option("--batch", type=click.File("r"), help="Read one question per line from FILE ('-' for stdin).")
+@click.option("--batch", help="Read one question per line from FILE ('-' for stdin; at most 10 MB).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question per line.")
 def search(question, index_path, k, since, until, per_doc, batch, as_json):
     """Find the passages that best match QUESTION (hybrid dense + keyword search)."""
@@ -170,9 +175,9 @@ def search(question, index_path, k, since, until, per_doc, batch, as_json):
     from briefing.answer.retrieve import SearchSettings
     from briefing.answer.session import Session
 
-    questions = [q.strip() for q in batch if q.strip()] if batch else [question or ""]
     if batch and question:
         raise UsageError("give either QUESTION or --batch FILE, not both")
+    questions = read_batch(batch) if batch else [check_text(question or "")]
     if not questions or any(not q.strip() for q in questions):
         raise UsageError("the question is empty; try: briefing search \"what did Macron announce\"")
     check_window(since, until)
@@ -198,9 +203,9 @@ def status(index_path, as_json, check):
     info["skipped"] = [{"path": config.display_path(p), "reason": r} for p, r in store.skips()]
     problems: list[str] = []
     if check:
-        from briefing.store.check import check_index
+        from briefing.store.check import check_index, with_remedy
 
-        problems = check_index(store)
+        problems = with_remedy(check_index(store))
         info["problems"] = problems
     click.echo(json.dumps(info, indent=2) if as_json else status_text(info, check))
     if problems:
@@ -227,9 +232,10 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
     from briefing.answer.render import answer_json, answer_markdown
     from briefing.answer.session import Session
 
-    if not (question or "").strip():
+    if not check_text(question or "").strip():
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
     check_window(since, until)
+    check_output(output, config.index_dir(index_path))
     generator = make_generator(llm, model, max_context)
     session = Session(config.index_location(index_path))
     tty = sys.stdout.isatty() and not as_json

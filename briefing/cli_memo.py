@@ -9,8 +9,8 @@ import click
 
 from briefing import config
 from briefing.errors import UsageError
-from briefing.options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
-                              window_options)
+from briefing.options import (chat_model_option, check_output, index_option, llm_option, max_context_option,
+                              strict_option, window_options)
 
 FORMATS = ("md", "html", "json")
 
@@ -55,6 +55,7 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
     topics = tuple(" ".join(t.split()) for t in topics)
     if any(not t for t in topics):
         raise UsageError('--topic is empty; give a few words, e.g. --topic "security guarantees"')
+    check_output(output, config.index_dir(index_path))
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")

@@ -62,3 +62,57 @@ def window_options(since_help: str = "Only articles published on or after this d
 def check_window(since: date | None, until: date | None) -> None:
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}")
+
+
+def check_text(text: str, what: str = "the question") -> str:
+    """``text`` from the command line, refused in one line when it is not UTF-8 (the terminal or a script passed
+    other bytes, which Python hands over as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UsageError(f"{what} is not valid UTF-8 text (a stray byte at character {exc.start + 1}); "
+                         "check the terminal's or the script's encoding") from None
+    return text
+
+
+BATCH_LIMIT = 10_000_000  # bytes of questions read from --batch: a few hundred thousand questions
+
+
+def read_batch(name: str, limit: int = BATCH_LIMIT) -> list[str]:
+    """The non-blank lines of ``--batch FILE`` (``-`` for stdin), stripped. Reads at most ``limit`` bytes, so an
+    endless file (``/dev/zero``, a runaway pipe) is refused instead of read forever; bytes that are not UTF-8 are
+    one line naming where."""
+    import sys
+
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(name, "rb") as f:
+                data = f.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read --batch {name}: {(exc.strerror or str(exc)).lower()}") from None
+    if len(data) > limit:
+        raise UsageError(f"--batch {name} holds more than {limit // 1_000_000} MB of questions (an endless "
+                         "file?); split it into smaller files")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UsageError(f"--batch {name} is not UTF-8 text (line {line}); save it as UTF-8") from None
+    if "\x00" in text:
+        raise UsageError(f"--batch {name} holds NUL bytes, not questions; give a text file with one question a line")
+    return [q.strip() for q in text.splitlines() if q.strip()]
+
+
+def check_output(output: str | None, index_dir) -> None:
+    """Refuse ``-o FILE`` inside the index folder: writing there would overwrite the database or its vectors."""
+    import os
+
+    if not output:
+        return
+    index = os.path.realpath(index_dir)
+    target = os.path.realpath(output)
+    if target == index or target.startswith(index.rstrip(os.sep) + os.sep):
+        raise UsageError(f"-o {output} is inside the index folder {index_dir}/, whose files briefing manages; "
+                         "write to another folder")

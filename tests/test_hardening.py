@@ -139,7 +139,9 @@ def fake_answer(index: Path, question: str) -> list:
 
 
 # `briefing` itself (cli.main: argument parsing, summary, errors, exit codes) with the embedding model replaced by
-# the fake one, optionally slowed down; FAKE_EMBED_MARK names a file that gets a line each time it embeds.
+# the fake one, optionally slowed down; FAKE_EMBED_MARK names a file that gets a line each time it embeds, and with
+# FAKE_EMBED_HOLD set the first embedding waits (up to two minutes) until that file exists: a test can interrupt the
+# build while it is certainly embedding, however loaded the machine.
 FAKE_CLI = r"""
 import os, sys, time
 import briefing.ingest.indexer as indexer
@@ -147,6 +149,7 @@ from briefing.testing import FakeEmbedder, WhitespaceTokens
 
 DELAY = float(os.environ.get("FAKE_EMBED_DELAY", "0"))
 MARK = os.environ.get("FAKE_EMBED_MARK")
+HOLD = os.environ.get("FAKE_EMBED_HOLD")
 
 
 class Slow(FakeEmbedder):
@@ -154,6 +157,10 @@ class Slow(FakeEmbedder):
         if MARK:
             with open(MARK, "a") as f:
                 f.write("embedding\n")
+        if HOLD:
+            held_until = time.monotonic() + 120
+            while not os.path.exists(HOLD) and time.monotonic() < held_until:
+                time.sleep(0.01)
         time.sleep(DELAY)
         return super().embed(texts)
 
@@ -374,7 +381,8 @@ def test_ctrl_c_exits_130_keeps_the_index_and_a_rerun_matches_a_clean_build(tmp_
 
     mark = tmp_path / "embedding.mark"
     args = ["index", docs, "--index", index, "-q"] + (["--rebuild"] if rebuild else [])
-    proc = fake_cli(tmp_path, args, env={"FAKE_EMBED_DELAY": "0.5", "FAKE_EMBED_MARK": str(mark)})
+    # the child holds in its first embedding until interrupted (the hold file is never made): a state, not a time
+    proc = fake_cli(tmp_path, args, env={"FAKE_EMBED_MARK": str(mark), "FAKE_EMBED_HOLD": str(tmp_path / "never")})
     deadline = time.monotonic() + 60
     while not mark.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -440,8 +448,18 @@ def _state(docs: Path, which: str) -> None:
 
 
 class _SlowFake(FakeEmbedder):
+    """Embeds only once the reader has logged a read since the call began (or after a minute): every build spans
+    at least one read, however the machine schedules the two processes."""
+
+    def __init__(self, dim: int, log: Path) -> None:
+        super().__init__(dim)
+        self.log = log
+
     def embed(self, texts):
-        time.sleep(0.3)
+        reads = self.log.read_text().count("\n")
+        until = time.monotonic() + 60
+        while self.log.read_text().count("\n") <= reads and time.monotonic() < until:
+            time.sleep(0.01)
         return super().embed(texts)
 
 
@@ -474,7 +492,7 @@ def test_a_reader_sees_the_old_or_the_new_index_never_a_mix(tmp_path):
         for n in range(11):  # A -> B -> A ... -> B, two of them full --rebuild runs
             _state(docs, "B" if n % 2 == 0 else "A")
             # embedding takes a while, as it does with a real model: readers run during the whole build
-            build_index([docs], index, embedder=_SlowFake(32), tokens=WhitespaceTokens(), rebuild=n in (4, 9))
+            build_index([docs], index, embedder=_SlowFake(32, log), tokens=WhitespaceTokens(), rebuild=n in (4, 9))
         ended = time.time()
     finally:
         stop.touch()
@@ -587,7 +605,7 @@ def test_full_disk_is_a_one_line_error_and_the_previous_index_stands(small_disk,
     one_line_error(err, "disk is full", "free some space")
     store = Store.open(index)
     assert store.counts() == before and check_index(store) == []
-    assert sorted(p.name for p in index.iterdir()) == [".lock", "briefing.sqlite", "manifest.json",
+    assert sorted(p.name for p in index.iterdir()) == [".briefing-index", ".lock", "briefing.sqlite", "manifest.json",
                                                         f"vectors-{store.generation()}.faiss"]
 
 
@@ -673,8 +691,8 @@ def _garble_model(index: Path) -> None:
 DAMAGE = {
     "sqlite-truncated": (_truncate_sqlite, "briefing index --rebuild"),
     "sqlite-garbage": (_garble_sqlite_second_half, "briefing index --rebuild"),
-    "faiss-garbage": (_garble_faiss, None),
-    "faiss-truncated": (_truncate_faiss, None),
+    "faiss-garbage": (_garble_faiss, "vector"),
+    "faiss-truncated": (_truncate_faiss, "vector"),
     "manifest-deleted": (_delete_manifest, None),
     "model-garbage": (_garble_model, "rebuild"),
 }
@@ -691,7 +709,10 @@ def test_damaged_index_files_give_one_line_errors_or_are_repaired(seed_index, tm
         if remedy == "rebuild" and args[0] == "status":
             continue  # status reads no model
         code, out, err = run([*args, "--index", index])
-        if remedy is None:  # derived or informational files: repaired on the fly, same answers
+        if remedy in (None, "vector"):  # derived or informational files: repaired on the fly, same answers
+            if remedy == "vector" and args[0] == "status":  # ... but --check says the file on disk is bad
+                assert code == 1 and "vector file vectors-" in out and "briefing index" in out, out
+                continue
             assert code == 0, err
             assert "Traceback" not in err
             if args[0] == "search":

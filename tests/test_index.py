@@ -214,7 +214,7 @@ def test_missing_and_corrupt_index_errors(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "briefing.sqlite").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(IndexError_, match="--rebuild"):
+    with pytest.raises(IndexError_, match="delete the folder and run `briefing index FOLDER` again"):
         Store.open(bad)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from briefing import config
+from briefing.answer.llm_limits import MAX_RESPONSE_BYTES, Counter, Redacting, ResponseLimit, redact
 from briefing.errors import LLMError, UsageError
 from briefing.text import sentences
 
@@ -61,7 +62,10 @@ class OpenAIChat:
     ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``; ``timeout`` argument > ``BRIEFING_LLM_TIMEOUT`` > 60 s. A local server
     (a ``base_url`` without a key) gets a placeholder key. The client retries ``max_retries`` times, with
     exponential backoff (0.5 s, 1 s, 2 s… capped at 8 s, or the server's ``Retry-After``), on connection errors,
-    timeouts, 408, 409, 429 and 5xx. Every failure becomes an ``LLMError`` with one line that never holds the key.
+    timeouts, 408, 409, 429 and 5xx. Each request has an overall deadline of ``timeout`` seconds (besides the
+    client's per-read timeout) and reads at most ``max_response_bytes``, so a server that never ends its answer
+    cannot hang a run. Every failure becomes an ``LLMError`` with one line that never holds the key, and the key is
+    redacted from everything the server returns (a server may echo the request).
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class OpenAIChat:
         max_retries: int = 3,
         max_tokens: int = 700,
         temperature: float = 0.0,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         """Resolve the settings; no network and no ``import openai`` until the first ``complete``."""
         env = config.settings()
@@ -90,8 +95,10 @@ class OpenAIChat:
         self.max_retries = max_retries
         self.max_tokens = max_tokens
         self.temperature = temperature
+        self.max_response_bytes = max_response_bytes
         self.name = f"openai:{self.model}"
         self._client: openai.OpenAI | None = None
+        self._sent = Counter()  # requests sent by the current call: its first attempt and retries
 
     @property
     def url(self) -> str:
@@ -115,10 +122,15 @@ class OpenAIChat:
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
+        self._sent.requests = 0
         try:
             if on_token is None:
                 return self._complete(kwargs)
-            return self._stream(kwargs, on_token)
+            shown = Redacting(self._key, on_token)
+            try:
+                return self._stream(kwargs, shown)
+            finally:
+                shown.flush()
         except openai.OpenAIError as err:
             # "from None": the chained httpx exceptions add nothing for the user and carry request details.
             raise LLMError(self._explain(err)) from None
@@ -129,11 +141,14 @@ class OpenAIChat:
         if self._client is None:
             import openai
 
+            from briefing.answer.llm_limits import bounded_http_client
+
             self._client = openai.OpenAI(
                 api_key=self._key,
                 base_url=self.base_url or OPENAI_URL,
                 timeout=self.timeout,
                 max_retries=self.max_retries,
+                http_client=bounded_http_client(self.timeout, self.max_response_bytes, self._sent),
             )
         return self._client
 
@@ -176,6 +191,8 @@ class OpenAIChat:
                     chunk = next(chunks)
                 except StopIteration:
                     break
+                except ResponseLimit as err:
+                    raise LLMError(self._limit_message(err)) from None
                 except (ValueError, openai.APIError) as err:
                     if finish is not None and isinstance(err, openai.APIConnectionError):
                         break  # the answer was complete; only the stream's tail (usage, [DONE]) was lost
@@ -221,8 +238,15 @@ class OpenAIChat:
                 "content_filter": " (its content filter blocked the answer)",
             }.get(finish or "", "")
             raise LLMError(f"the LLM returned an empty answer{why}; try again or try another model (BRIEFING_MODEL)")
-        model = model if isinstance(model, str) and model else self.model
-        return Completion(text=text, usage=usage, model=model, finish_reason=finish)
+        model = redact(model, self._key) if isinstance(model, str) and model else self.model
+        return Completion(text=redact(text, self._key), usage=usage, model=model, finish_reason=finish)
+
+    def _limit_message(self, err: ResponseLimit) -> str:
+        if err.kind == "size":
+            return (f"the LLM server at {self.url} sent more than {self.max_response_bytes // 1_000_000} MB for one "
+                    f"answer (it ignores max_tokens={self.max_tokens}?); check the server, or try another model")
+        return (f"the LLM server at {self.url} did not finish its answer within {self.timeout:g} s; raise "
+                "BRIEFING_LLM_TIMEOUT (seconds) for a slow model, or check the server")
 
     # -- error messages ----------------------------------------------------------------------------------------
 
@@ -252,8 +276,10 @@ class OpenAIChat:
         """One line for an openai exception: what happened at which endpoint and what to do about it."""
         import openai
 
-        url, tries = self.url, self.max_retries
+        url, tries = self.url, max(self._sent.requests - 1, 0)  # retries actually made, not allowed
         after = f" after {tries} {'retry' if tries == 1 else 'retries'}" if tries else ""
+        if isinstance(err, ResponseLimit):
+            return self._limit_message(err)
         if isinstance(err, openai.APITimeoutError):
             return (
                 f"no answer from {url} within {self.timeout:g} s{after}; raise BRIEFING_LLM_TIMEOUT (seconds) "

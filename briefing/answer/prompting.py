@@ -33,8 +33,11 @@ _WIDE = re.compile(r"[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\uff00
 
 @functools.lru_cache(maxsize=1)
 def prompt_env() -> jinja2.Environment:
-    """The Jinja environment for ``prompts/*.j2``: strict undefined, no autoescape, trailing newlines kept."""
-    return jinja2.Environment(
+    """The Jinja environment for ``prompts/*.j2``: Jinja2's sandbox (a prompt template reads its variables and
+    nothing of Python's internals), strict undefined, no autoescape, trailing newlines kept."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
         loader=jinja2.FunctionLoader(_load_template),
         undefined=jinja2.StrictUndefined,  # a misspelt variable is a bug, not an empty string in the prompt
         autoescape=False,  # plain text for a model, not HTML

@@ -75,6 +75,17 @@ def md(text: str) -> str:
     return _NOT_MARKER.sub(r"\\[", str(text).replace("<", "\\<"))
 
 
+# Characters that would end a Markdown line (or hide in one): line breaks, other control characters, the Unicode
+# line and paragraph separators.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def md_line(text: str) -> str:
+    """:func:`md` for a field that must stay on one line (a file name, a title, an outlet): a newline in it (a file
+    named ``x\\n- [9] fake source.txt``) is shown as ``\\n`` instead of starting a line of its own."""
+    return md(_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text)))
+
+
 def answer_markdown(a) -> str:
     """The answer, its sources with exact quotes, and every warning; says when no LLM was used."""
     from briefing.answer.cite import format_sources
@@ -82,9 +93,9 @@ def answer_markdown(a) -> str:
 
     out = [f"## {md(a.question)}", "", md(a.text.strip()), ""]
     if a.citations:
-        out += ["### Sources", ""] + [f"- {md(line)}" for line in format_sources(a.citations).splitlines()] + [""]
+        out += ["### Sources", ""] + [f"- {md_line(format_sources([c]))}" for c in a.citations] + [""]
     if a.warnings:
-        out += ["### Warnings", ""] + [f"- {md(w)}" for w in a.warnings] + [""]
+        out += ["### Warnings", ""] + [f"- {md_line(w)}" for w in a.warnings] + [""]
     if a.llm == "extractive" and not a.insufficient_evidence:
         out += [f"*{NOTE}*", ""]
     elif a.usage:

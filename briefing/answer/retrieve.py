@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from briefing.errors import IndexError_
 from briefing.store.base import Store
 from briefing.text import is_content_word
 from briefing.types import Hit
@@ -69,6 +70,10 @@ def search(store: Store, query_vector: np.ndarray | None, question: str, setting
     order = sorted(fused, key=lambda c: -fused[c])
     chunks = store.chunks(order)
     docs = store.documents(c.doc_id for c in chunks.values())
+    orphans = {c.doc_id for c in chunks.values()} - docs.keys()
+    if orphans:  # passages whose document is gone: a hand-edited or damaged index
+        raise IndexError_(f"the index is damaged (passages belong to {len(orphans)} missing documents); run "
+                          "`briefing index --rebuild FOLDER` to start over")
     hits: list[Hit] = []
     per_doc: dict[str, int] = {}
     for cid in order:

@@ -146,12 +146,17 @@ def index_embedder(info: ModelInfo, root: Path | None, backend: str = "onnx", in
 
 def drop_broken_export(root: Path, int8: bool) -> None:
     """``--rebuild`` starts over with the model export too when the one in the index no longer loads (a damaged
-    or truncated ``onnx/model.onnx``): it is removed here, and exported again."""
+    or truncated ``onnx/model.onnx``) or fails the sha256 its onnx.json records (other weights of the same size):
+    it is removed here, and exported again."""
+    from briefing.embed.export import wanted_files
     from briefing.embed.onnx import OnnxEmbedder
 
     if not (root / ONNX_DIR).is_dir():
         return
+    meta = read_meta(root / ONNX_DIR) or {}
     try:
+        if meta.get("files") and export_problem(root / ONNX_DIR, meta.get("source_sha256", ""), wanted_files(int8)):
+            raise ModelError("the export fails its recorded checksums")
         OnnxEmbedder(root / ONNX_DIR, quantized=int8, threads=1)
     except ModelError:
         shutil.rmtree(root / ONNX_DIR, ignore_errors=True)

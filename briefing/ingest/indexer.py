@@ -16,8 +16,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from briefing.ingest.chunking import ChunkSettings, Tokens, chunk_with_ids
-from briefing.embed.model import file_sha256
 from briefing.errors import UsageError
+from briefing import config
 from briefing.embed import select
 from briefing.embed.malloc import kept_freed_memory
 from briefing.store import store_writer
@@ -95,7 +95,7 @@ def build_index(
     """
     from briefing.ingest.boilerplate import is_boilerplate
     from briefing.ingest.loaders import load_file
-    from briefing.ingest.walk import iter_files
+    from briefing.ingest.walk import iter_files, regular_sha256, safe_name
 
     started = time.perf_counter()
     progress = progress or (lambda stage, done, total: None)
@@ -112,8 +112,8 @@ def build_index(
         model_name, model_sha, dim = embedder.name, "", embedder.dim
         if tokens is None:
             raise ValueError("a custom embedder needs its tokens")
-    roots = [os.path.abspath(p) for p in paths]
-    listed = list(iter_files(Path(p) for p in paths))
+    roots = [safe_name(os.path.abspath(p)) for p in paths]
+    listed = list(iter_files((Path(p) for p in paths), exclude=[] if config.is_server_url(root) else [root]))
 
     with store_writer(root, rebuild=rebuild) as store:
         if settings is None:
@@ -140,7 +140,7 @@ def build_index(
 
         for i, (path, skip) in enumerate(listed):
             progress("files", i, len(listed))
-            apath = os.path.abspath(path)
+            apath = safe_name(os.path.abspath(path))  # a name that is not UTF-8 is stored with \xNN escapes
             if apath in seen:
                 continue
             seen.add(apath)
@@ -156,7 +156,7 @@ def build_index(
                 if old and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
                     skipped.extend(Skipped(apath, r) for r in known_skips.get(apath, ()))
                     continue
-                sha = file_sha256(path)
+                sha = regular_sha256(path)
             except OSError as exc:
                 reason = f"unreadable: {(exc.strerror or str(exc)).lower()}"  # as loaders word it
                 skipped.append(Skipped(apath, reason))

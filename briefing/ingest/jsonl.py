@@ -32,13 +32,19 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_int=_parse_int)
         except ValueError:
             yield n, None
             continue
         if value is None:  # a literal "null" line carries nothing; treat it like a record without text
             value = {}
         yield n, value
+
+
+def _parse_int(digits: str) -> int | str:
+    """A JSON integer; one too long for Python's int conversion (over 4300 digits, an id or a hash in a scraper's
+    dump) stays the digit string, since no field briefing reads is such a number."""
+    return int(digits) if len(digits) <= 4000 else digits
 
 
 def _load_json(data: bytes, display_path: str) -> tuple[list[Document], list[Skipped]]:
@@ -64,7 +70,7 @@ def _json_items(text: str) -> list[tuple[int, object]]:
 
     Parsing element by element (instead of ``json.loads`` once) costs the same and tells where each one starts.
     """
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_parse_int)
     ws = re.compile(r"\s*")
     i = ws.match(text, 0).end()
     if not text.startswith("[", i):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import stat
+import os
 from pathlib import Path
 
 from briefing.ingest.article import _KIND, SUPPORTED, _mb, _short
@@ -10,7 +10,7 @@ from briefing.ingest.html import _load_html
 from briefing.ingest.jsonl import _load_json, _load_jsonl
 from briefing.ingest.pdf import _load_pdf
 from briefing.ingest.plain import _load_md, _load_txt
-from briefing.ingest.walk import _unsupported, _why
+from briefing.ingest.walk import _unsupported, _why, open_regular
 from briefing.types import Document, Skipped
 
 
@@ -25,13 +25,14 @@ def load_file(path: Path, display_path: str, *, max_bytes: int = 20_000_000) -> 
     if suffix not in SUPPORTED:
         return [], [Skipped(display_path, _unsupported(path))]
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            return [], [Skipped(display_path, "unreadable: not a regular file")]
-        # Check the size before reading, so a huge file costs nothing.
-        if st.st_size > max_bytes:
-            return [], [Skipped(display_path, f"too large ({_mb(st.st_size)} MB > limit {_mb(max_bytes)} MB)")]
-        data = path.read_bytes()
+        with open_regular(path) as f:  # a FIFO swapped in after the walk is refused, never read
+            size = os.fstat(f.fileno()).st_size
+            # Check the size before reading, so a huge file costs nothing; a file growing meanwhile is read no further.
+            if size > max_bytes:
+                return [], [Skipped(display_path, f"too large ({_mb(size)} MB > limit {_mb(max_bytes)} MB)")]
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            return [], [Skipped(display_path, f"too large (over the limit of {_mb(max_bytes)} MB)")]
     except OSError as err:
         return [], [Skipped(display_path, f"unreadable: {_why(err)}")]
     if not data.strip():

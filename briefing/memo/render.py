@@ -1,7 +1,8 @@
 """The weekly memo rendered as Markdown, self-contained HTML or JSON, or through the user's own template.
 
-Templates (``briefing/templates/memo.md.j2``, ``memo.html.j2``, or ``--template FILE``) are Jinja2 with
-StrictUndefined, autoescaped when the template's name contains ``.htm`` or the format is html. Article text only
+Templates (``briefing/templates/memo.md.j2``, ``memo.html.j2``, or ``--template FILE``) are Jinja2, rendered in
+its sandbox (``jinja2.sandbox.SandboxedEnvironment``: a template reads the context, it cannot reach Python's
+internals, ``{{ cycler.__init__.__globals__ }}`` is refused), with StrictUndefined, autoescaped when the template's name contains ``.htm`` or the format is html. Article text only
 ever arrives as variable values, so it is never compiled as a template. The context:
 
 - ``title``, ``since``, ``until`` (ISO dates), ``window_how`` (how the window was chosen), ``llm``, ``extractive``
@@ -24,9 +25,10 @@ ever arrives as variable values, so it is never compiled as a template. The cont
   same text, as "path (outlet)") and ``flag`` (as for documents).
 - ``warnings``: list of str. ``chart``: the SVG timeline's geometry (see :func:`chart`).
 
-Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``cell`` (also ``|`` and line breaks, for table
-cells), ``blocks`` (a section body as escaped HTML, each ``[n]`` a link to ``#src-n``, or to ``links[n]`` when
-:func:`render` is given ``links``), ``cited`` (one line of text as escaped HTML with ``[n]`` links).
+Filters: ``md`` (text made safe for Markdown: ``<`` escaped), ``md_line`` (the same on one line: a newline in a
+file name shows as ``\\n``), ``cell`` (also ``|`` and line breaks, for table cells), ``blocks`` (a section body as
+escaped HTML, each ``[n]`` a link to ``#src-n``, or to ``links[n]`` when :func:`render` is given ``links``),
+``cited`` (one line of text as escaped HTML with ``[n]`` links).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from briefing import config
-from briefing.answer.render import md
+from briefing.answer.render import md, md_line
 from briefing.errors import UsageError
 
 FORMATS = ("md", "html", "json")
@@ -272,10 +274,12 @@ def _environment(loader, html: bool, links: dict[int, str] | None = None):
     from functools import partial
 
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=md, cell=cell, blocks=partial(blocks, links=links), cited=partial(cited, links=links))
+    env = SandboxedEnvironment(loader=loader, autoescape=html, undefined=jinja2.StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(md=md, md_line=md_line, cell=cell, blocks=partial(blocks, links=links),
+                       cited=partial(cited, links=links))
     return env
 
 
@@ -302,6 +306,11 @@ def render(memo, fmt: str = "md", template: str | Path | None = None, links: dic
             lambda n: resources.files("briefing.templates").joinpath(n).read_text(encoding="utf-8")), html, links)
     try:
         return env.get_template(name).render(**context(memo, links))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"template {name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise UsageError(f"template {name} was refused: {exc}; a template can only read the memo's variables"
+                         ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise UsageError(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -7,7 +7,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -19,13 +18,12 @@ import numpy as np
 
 from briefing.errors import IndexError_
 from briefing.store.base import check_same_model, manifest_of
+from briefing.store.faiss_file import VectorFile
+from briefing.store.folder import (DB_NAME, MANIFEST, REBUILD_DB, claim, is_briefing_folder,
+                                   unlink_db as _unlink_db, vectors_generation, write_replace as _write_replace)
 from briefing.types import Chunk, Document, Span
 
 SCHEMA_VERSION = 1
-DB_NAME = "briefing.sqlite"
-# `--rebuild` writes a whole new database here and renames it over DB_NAME only once it has committed.
-REBUILD_DB = ".rebuild.sqlite"
-MANIFEST = "manifest.json"
 REBUILD = "run `briefing index --rebuild FOLDER` to start over"
 
 _SCHEMA = """
@@ -89,8 +87,7 @@ def db_error(exc: sqlite3.Error, root: Path | None = None) -> IndexError_:
 def _last_generation(root: Path) -> int:
     """The highest generation the index directory has seen (its database or any vectors file), for ``--rebuild`` to
     continue from; 0 when there is nothing readable."""
-    gens = [int(m.group(1)) for p in root.glob("vectors-*.faiss")
-            if (m := re.fullmatch(r"vectors-(\d+)\.faiss", p.name))]
+    gens = [g for p in root.glob("vectors-*.faiss") if (g := vectors_generation(p.name)) is not None]
     if (root / DB_NAME).exists():
         con = None
         try:
@@ -107,7 +104,7 @@ def _last_generation(root: Path) -> int:
     return max(gens, default=0)
 
 
-class Store:
+class Store(VectorFile):
     """An index directory. Open with :meth:`open` to read, or :meth:`writer` to change it under a lock."""
 
     def __init__(self, root: Path, con: sqlite3.Connection):
@@ -131,6 +128,14 @@ class Store:
             store = cls(root, con)
             meta = store.meta()
         except sqlite3.DatabaseError as exc:
+            if not is_briefing_folder(root):  # someone else's briefing.sqlite: --rebuild is not the remedy
+                if _sqlite_header(db):
+                    raise IndexError_(f"{root}/ is not a briefing index (its {DB_NAME} is another program's); pass "
+                                      "--index with the folder `briefing index` made") from None
+                raise IndexError_(f"{root}/{DB_NAME} is not a database: a damaged index or another program's file; "
+                                  "if briefing made it, delete the folder and run `briefing index FOLDER` again "
+                                  "(--rebuild only writes into folders it recognises), else pass --index with the "
+                                  "folder `briefing index` made") from None
             raise db_error(exc, root) from None
         if not meta:
             raise IndexError_(f"the index at {root}/ was never completed; run `briefing index FOLDER`")
@@ -147,8 +152,8 @@ class Store:
         With ``rebuild`` the previous index is not touched: a new database is built beside it and renamed over it
         when the run commits (see :meth:`apply`), so an interrupted or failed rebuild loses nothing and readers see
         the old index until the new one is complete."""
+        claim(root)  # a folder briefing did not make is refused before anything is written in it
         try:
-            root.mkdir(parents=True, exist_ok=True)
             lock = open(root / ".lock", "a+")
         except OSError as exc:
             raise IndexError_(f"cannot write the index at {root}/: {exc.strerror or exc}") from None
@@ -180,7 +185,7 @@ class Store:
             try:
                 yield store
             finally:
-                con.close()
+                store.con.close()
                 if store._swap is not None:  # the rebuild did not commit: drop it, the previous index stands
                     _unlink_db(store._swap)
         finally:
@@ -207,7 +212,11 @@ class Store:
 
     def manifest(self) -> dict:
         """Schema, model, dimension, chunking settings, counts and build time, as stored in the index."""
-        return manifest_of(self.meta(), self.counts(), SCHEMA_VERSION)
+        meta = self.meta()
+        out = manifest_of(meta, self.counts(), SCHEMA_VERSION)
+        gen, _, sha = meta.get("vectors_sha256", "").partition(":")
+        out["checksums"] = {f"vectors-{gen}.faiss": sha} if sha else {}
+        return out
 
     def counts(self) -> dict[str, int]:
         q = lambda sql: self.con.execute(sql).fetchone()[0]  # noqa: E731
@@ -334,40 +343,14 @@ class Store:
                 part = ids[i : i + 500]
                 rows += self.con.execute(
                     f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(part))})", part).fetchall()
+        bad = next((r for r in rows if len(r[1]) != 4 * dim), None)
+        if bad is not None:
+            raise IndexError_(f"the index at {self.root}/ is damaged (passage {bad[0]} has a vector of {len(bad[1])} "
+                              f"bytes, not {4 * dim}); {REBUILD}")
         idx = np.fromiter((r[0] for r in rows), dtype="int64", count=len(rows))
         vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="float32").reshape(len(rows), dim) if rows \
             else np.zeros((0, dim), dtype="float32")
         return idx, vecs
-
-    def faiss_index(self):
-        """The FAISS index of the current generation: loaded from disk when its file matches, else rebuilt from
-        SQLite (after a crash between commit and file write, or if the file is missing or damaged)."""
-        import faiss
-
-        from briefing.store.vectors import tune
-
-        gen = self.generation()
-        if self._faiss is not None and self._faiss_gen == gen:
-            return self._faiss
-        path = self.root / f"vectors-{gen}.faiss"
-        index = None
-        if path.exists():
-            try:
-                index = faiss.read_index(str(path))
-                tune(index)
-            except RuntimeError:
-                index = None
-        counts = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        if index is None or index.ntotal != counts:
-            index = self._build_faiss()
-        self._faiss, self._faiss_gen = index, gen
-        return index
-
-    def _build_faiss(self):
-        from briefing.store.vectors import new_index
-
-        ids, vecs = self.vectors()
-        return new_index(int(self.meta().get("dim", 0)) or 1, ids, vecs)
 
     # ---- writing (only inside Store.writer) ---------------------------------------------------------------------
     def apply(self, *, meta: dict[str, str], touched: Sequence[FileState], removed: Sequence[str],
@@ -398,6 +381,9 @@ class Store:
                 raise IndexError_(f"could not replace the index at {self.root}/ ({exc.strerror or exc}); the "
                                   "previous index is intact") from None
             self._swap = None
+            # SQLite refuses writes through a connection whose file was renamed: go on under the new name
+            self.con.close()
+            self.con = _connect(self.root / DB_NAME)
         try:
             self._write_faiss(gen, deleted, added_ids, added_vecs)
         except (OSError, RuntimeError) as exc:
@@ -489,46 +475,6 @@ class Store:
                                 (occ[2], occ[2], doc_id))
         return deleted
 
-    def _write_faiss(self, gen: int, deleted: list[int], added: list[int], vecs: list[np.ndarray]) -> None:
-        """Update the previous generation's FAISS index and write it under the new generation's name (built
-        afresh when there is none, or when the collection outgrew its kind: see ``vectors.outgrown``)."""
-        import faiss
-
-        from briefing.store.vectors import outgrown
-
-        prev = None if self._fresh else self._faiss  # a rebuild never starts from the previous index's vectors
-        if prev is None and not self._fresh:
-            old = sorted(self.root.glob("vectors-*.faiss"))
-            if old and old[-1].name == f"vectors-{gen - 1}.faiss":
-                try:
-                    prev = faiss.read_index(str(old[-1]))
-                except RuntimeError:
-                    prev = None
-        total = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        if prev is None or outgrown(prev, total):
-            index = self._build_faiss()
-        else:
-            index = prev
-            if deleted:
-                index.remove_ids(np.asarray(deleted, dtype="int64"))
-            if added:
-                index.add_with_ids(np.vstack(vecs).astype("float32"), np.asarray(added, dtype="int64"))
-            if index.ntotal != total:
-                index = self._build_faiss()
-        self._faiss, self._faiss_gen = index, gen
-        tmp = self.root / f".vectors-{gen}.faiss.tmp"
-
-        def write() -> None:
-            # through a Python file: faiss.write_index(index, path) only prints a failed write (a full disk) on
-            # stderr and leaves a truncated file behind; here the OSError is raised
-            with open(tmp, "wb") as f:
-                faiss.write_index(index, faiss.PyCallbackIOWriter(f.write))
-
-        _write_replace(tmp, self.root / f"vectors-{gen}.faiss", write)
-        for p in self.root.glob("vectors-*.faiss"):
-            if p.name != f"vectors-{gen}.faiss":
-                p.unlink(missing_ok=True)
-
     def write_manifest(self) -> None:
         """Mirror the manifest to ``manifest.json`` (for people and tools; SQLite stays authoritative)."""
         tmp = self.root / ".manifest.json.tmp"
@@ -536,8 +482,16 @@ class Store:
         _write_replace(tmp, self.root / MANIFEST, lambda: tmp.write_text(text))
 
     def ensure_manifest(self) -> None:
-        """Write ``manifest.json`` when a committed index lacks it (its write failed after an earlier commit)."""
-        if not (self.root / MANIFEST).exists() and self.meta():
+        """Mend what is derived after a run that changed nothing: the vector file when it is missing or not the one
+        recorded (damaged, or never written after a commit), and ``manifest.json`` when it is missing or stale."""
+        if not self.meta():
+            return
+        self.heal_vectors()
+        try:
+            current = json.loads((self.root / MANIFEST).read_text()) == json.loads(json.dumps(self.manifest()))
+        except (OSError, ValueError):
+            current = False
+        if not current:
             self.write_manifest()
 
     def restamp(self, files: Sequence[FileState]) -> None:
@@ -551,26 +505,19 @@ class Store:
         return sum(p.stat().st_size for p in self.root.iterdir() if p.is_file())
 
 
-def _write_replace(tmp: Path, final: Path, write) -> None:
-    """``write()`` the file at ``tmp``, then rename it to ``final``; on any failure (a full disk...) the partial
-    temporary file is removed instead of being left to fill the disk."""
-    try:
-        write()
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _unlink_db(path: Path) -> None:
-    for p in (path, path.with_name(path.name + "-journal")):
-        p.unlink(missing_ok=True)
-
-
 def _short(exc: BaseException) -> str:
     """An exception on one line (FAISS errors carry a C++ stack trace over several lines)."""
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return " ".join(text.split())[:200]
+
+
+def _sqlite_header(db: Path) -> bool:
+    """Whether ``db`` starts like an SQLite database (another program's, when its tables are not briefing's)."""
+    try:
+        with db.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _doc(r) -> Document:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from briefing.answer.question import is_soft, mentions, subjects
 from briefing.text import STOPWORDS, THOUSANDS, words
 from briefing.types import Hit
 
@@ -37,6 +38,8 @@ def key_names(question: str) -> list[str]:
         t = re.sub(r"['’]s$", "", tok).strip(".'’-")
         if not t or t.lower() in STOPWORDS or t.lower() in _QUESTION_WORDS or t.lower() in _CALENDAR:
             continue
+        if is_soft(t):
+            continue  # "American chain": a demonym or a title says where from or what role, not what about
         if any(ch.isdigit() for ch in t) or (i > 0 and t[0].isupper()) or (t.isupper() and len(t) > 1):
             out.append(t)
     return list(dict.fromkeys(out))
@@ -68,4 +71,10 @@ def assess(question: str, hits: Sequence[Hit]) -> Evidence:
     # of the question ("the Pope") or most of them being absent
     if missing and len(missing) * 2 >= len(names) and best < NAMED:
         return Evidence(False, "no retrieved passage mentions " + ", ".join(missing), missing, best)
+    # a named subject of the question that no passage mentions ("Donald Tusk", "Australian Open") means the
+    # passages are about something else, however similar they read; demonyms and titles never count here
+    absent = tuple(s.phrase for s in subjects(question)
+                   if not any(mentions(f"{h.doc.title}\n{h.chunk.text}", s) for h in hits))
+    if absent:
+        return Evidence(False, "no retrieved passage mentions " + ", ".join(absent), absent, best)
     return Evidence(True, "ok", missing, best)

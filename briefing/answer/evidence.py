@@ -54,13 +54,13 @@ def _present(name: str, vocabulary: set[str], text: str) -> bool:
     return any(w == key or (len(key) > 4 and w.startswith(stem)) for w in vocabulary)
 
 
-def assess(question: str, hits: Sequence[Hit]) -> Evidence:
+def assess(question: str, hits: Sequence[Hit], floor: float = FLOOR) -> Evidence:
     """Insufficient when nothing was retrieved, when the best passage is barely similar, or when at least half of
     the question's key names appear in no retrieved passage and the best similarity is not high."""
     if not hits:
         return Evidence(False, "no passage matched the question")
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    if best < FLOOR:
+    if best < floor:
         return Evidence(False, f"the closest passage is too far from the question (similarity {best:.2f})",
                         best_similarity=best)
     text = THOUSANDS.sub("", " ".join(f"{h.doc.title} {h.chunk.text}" for h in hits).lower())
@@ -78,3 +78,22 @@ def assess(question: str, hits: Sequence[Hit]) -> Evidence:
     if absent:
         return Evidence(False, "no retrieved passage mentions " + ", ".join(absent), absent, best)
     return Evidence(True, "ok", missing, best)
+
+
+def unmentioned(question: str, answer_text: str, citations: Sequence) -> tuple[str, ...]:
+    """The question's named subjects that neither the answer, nor any quote it cites, nor a cited article's
+    title mentions: an answer about something else than what was asked."""
+    context = "\n".join([answer_text] + [c.quote for c in citations] + [c.hit.doc.title for c in citations])
+    return tuple(s.phrase for s in subjects(question) if not mentions(context, s))
+
+
+_WHATS_NEW = re.compile(r"^\s*(?:so,?\s+)?(?:what'?s|what is|what are|what has been|anything)\s+(?:new|the latest|"
+                        r"the news|happening|(?:the )?latest (?:news|developments?|updates?))\b|^\s*(?:latest|recent) "
+                        r"(?:news|developments?|updates?)\b|^\s*what(?:'s| has) (?:changed|happened) (?:this|last|in "
+                        r"the (?:last|past)) (?:week|few days|days)\b", re.IGNORECASE)
+
+
+def asks_whats_new(question: str) -> bool:
+    """Whether the question asks what is new ("What's new?", "What are the latest developments on the
+    coalition?"): such a question is answered from the newest articles, not abstained on."""
+    return bool(_WHATS_NEW.search(question))

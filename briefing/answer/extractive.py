@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from briefing.answer.evidence import asks_whats_new
 from briefing.answer.question import AMOUNT, COUNT, Part, Subject, mentions, parts, subjects
 from briefing.answer.readable import figures, holds, lead_in, leans_on_previous, never_an_answer
 from briefing.text import near_duplicate, sentences, stems, words
@@ -122,7 +123,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
     named = subjects(question)
     picks = _candidates(question, hits, asks, named)
     if not picks:
-        return _leads(hits, max_sentences) if not stems(question) else ""
+        return _leads(hits, max_sentences) if asks_whats_new(question) or not stems(question) else ""
     limit = max_sentences + len(asks) - 1
     per_passage = max(per_passage, len(asks))
     best = max(p.score for p in picks)

@@ -43,6 +43,11 @@ def answer_parts(answer: str) -> list[str]:
 _MARKERS = re.compile(r"\[\d+\??\]")
 
 
+def answer_body(text: str) -> str:
+    """An answer's text without its citation markers, so "[1]" never counts as a stated "1"."""
+    return _MARKERS.sub(" ", text)
+
+
 @dataclass(frozen=True)
 class Facts:
     """One question's key facts: those the answer stated, those it missed (each named by its first alternative),
@@ -86,7 +91,7 @@ def states(text: str, alternatives: Sequence[str]) -> bool:
 
 def check_facts(nuggets: Sequence[Sequence[str]], answer: str | None, passages: Iterable[str]) -> Facts:
     """Score ``answer`` (None when it abstained) and the ``passages`` it was drawn from against ``nuggets``."""
-    said = normalise(_MARKERS.sub(" ", answer)) if answer else ""
+    said = normalise(answer_body(answer)) if answer else ""
     pool = normalise(" \n ".join(passages))
     stated, missed = [], []
     for alternatives in nuggets:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from briefing.errors import LLMError, UsageError
-from briefing.evaluate.facts import Facts, answer_parts, check_facts, contains, normalise, parse_nuggets  # noqa: F401
+from briefing.evaluate.facts import Facts, answer_body, answer_parts, check_facts, contains, normalise, parse_nuggets  # noqa: F401
 from briefing.types import Answer, Citation, Hit
 
 DEPTH = 10  # one ranking per question, deep enough for hit@5 and MRR@10
@@ -19,7 +19,7 @@ HIT_KS = (1, 3, 5)
 RECALL_KS = (1, 3, 5)
 # Threshold keys name metrics where higher is better; hit@N and recall@N take any N up to the search depth.
 FIXED_METRICS = ("mrr", "abstain", "resolved", "supported", "cited_expected", "facts", "fully_answered",
-                 "facts_in_passages")
+                 "facts_in_passages", "answer_stated")
 
 NOT_RETRIEVED = "not retrieved"
 NOT_CITED = "retrieved but not cited"
@@ -68,6 +68,7 @@ class Result:
     answer: AnswerCheck | None = None
     misses: tuple[str, ...] = ()
     facts: Facts | None = None  # None when the question has no key facts
+    stated_answer: bool | None = None  # whether the answer's text states the expected answer string (when asked)
 
 
 @dataclass(frozen=True)
@@ -310,8 +311,11 @@ def evaluate_question(session, q: Question, *, k: int = 6, depth: int = DEPTH, g
     facts = None
     if q.nuggets:
         facts = check_facts(q.nuggets, said, (h.chunk.text for h in hits[:k]))
+    stated = None
+    if checked is not None and q.expected_answer:
+        stated = bool(said) and answer_rank([answer_body(said)], q.expected_answer) == 1
     return Result(q, paths, rank, ans_rank, insufficient, reason, checked,
-                  misses(q, rank, ans_rank, insufficient, k, checked, facts), facts)
+                  misses(q, rank, ans_rank, insufficient, k, checked, facts), facts, stated)
 
 
 def run(session, questions: Sequence[Question], *, k: int = 6, generator=None, depth: int = DEPTH,
@@ -346,7 +350,7 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 def metric(results: Sequence[Result], name: str, depth: int = DEPTH) -> Metric:
     """One summary figure by name: ``hit@N``, ``recall@N`` (N up to ``depth``), ``mrr``, ``abstain``,
-    ``false_abstain``, ``resolved``, ``supported``, ``cited_expected``, ``uncited``, ``latency_p50``/``p90``,
+    ``false_abstain``, ``answer_stated`` (answers whose text states the expected answer string), ``resolved``, ``supported``, ``cited_expected``, ``uncited``, ``latency_p50``/``p90``,
     and over the answerable questions with key facts: ``facts`` (key-fact recall: the mean share of a question's
     facts its answer states, an abstention stating none), ``fully_answered`` (the share whose answer states every
     one) and ``facts_in_passages`` (the mean share held by the top k passages, what an answer could state)."""
@@ -373,6 +377,9 @@ def metric(results: Sequence[Result], name: str, depth: int = DEPTH) -> Metric:
         return Metric(name, _mean([float(a.cited_expected) for a in group]), len(group))
     if name == "uncited":
         return Metric(name, float(sum(a.uncited for a in asked)) if asked else None, len(asked))
+    if name == "answer_stated":
+        group = [r for r in with_answer if r.stated_answer is not None]
+        return Metric(name, _mean([float(r.stated_answer) for r in group]), len(group))
     if name in ("facts", "fully_answered", "facts_in_passages"):
         group = [r.facts for r in results if r.facts is not None and r.question.answerable
                  and (name == "facts_in_passages" or r.answer is not None)]
@@ -396,6 +403,7 @@ def summarise(results: Sequence[Result], k: int = 6, depth: int = DEPTH) -> tupl
     if any(r.facts is not None for r in results):
         names += (["facts", "fully_answered"] if asked else []) + ["facts_in_passages"]
     if asked:
+        names += ["answer_stated"] if any(r.stated_answer is not None for r in results) else []
         names += ["resolved", "supported", "cited_expected", "uncited", "latency_p50", "latency_p90"]
     return tuple(metric(results, n, depth) for n in names)
 

@@ -27,7 +27,7 @@ def result_json(r, k: int) -> dict:
         "reciprocal_rank": reciprocal_rank(r.rank) if labelled else None,
         "answer_rank": r.answer_rank,
         f"answer@{k}": hit_at(r.answer_rank, k) if q.expected_answer else None,
-        "insufficient": r.insufficient, "reason": r.reason,
+        "insufficient": r.insufficient, "reason": r.reason, "answer_stated": r.stated_answer,
         "retrieved": [config.display_path(p) for p in r.paths],
         "answer": None if a is None else {
             "insufficient": a.insufficient, "citations": a.citations, "resolved": a.resolved,
@@ -119,7 +119,7 @@ _LABELS = {"mrr": "MRR@10", "abstain": "abstained when unanswerable", "false_abs
            "resolved": "citations resolving to a real quote", "supported": "citations judged supported",
            "cited_expected": "answers citing an expected file", "uncited": "uncited sentences",
            "latency_p50": "latency median", "latency_p90": "latency p90",
-           "facts": "key-fact recall (answer)", "fully_answered": "answers stating every key fact",
+           "answer_stated": "answers stating the answer string", "facts": "key-fact recall (answer)", "fully_answered": "answers stating every key fact",
            "facts_in_passages": "key facts held by the top k passages"}
 
 

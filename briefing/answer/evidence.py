@@ -81,10 +81,14 @@ def assess(question: str, hits: Sequence[Hit], floor: float = FLOOR) -> Evidence
 
 
 def unmentioned(question: str, answer_text: str, citations: Sequence) -> tuple[str, ...]:
-    """The question's named subjects that neither the answer, nor any quote it cites, nor a cited article's
-    title mentions: an answer about something else than what was asked."""
+    """The question's named subjects when neither the answer, nor any quote it cites, nor a cited article's
+    title mentions any of them: an answer about something else than what was asked. Empty when one is
+    mentioned (the passages were checked for every subject before: an answer need not repeat them all)."""
     context = "\n".join([answer_text] + [c.quote for c in citations] + [c.hit.doc.title for c in citations])
-    return tuple(s.phrase for s in subjects(question) if not mentions(context, s))
+    named = subjects(question)
+    if any(mentions(context, s) for s in named):
+        return ()
+    return tuple(s.phrase for s in named)
 
 
 _WHATS_NEW = re.compile(r"^\s*(?:so,?\s+)?(?:what'?s|what is|what are|what has been|anything)\s+(?:new|the latest|"

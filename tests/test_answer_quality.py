@@ -231,3 +231,20 @@ def test_sources_name_a_dump_article_by_title_outlet_date_and_url_and_mark_undat
     assert second.startswith("[2] articles/001.txt:L1 — European leaders define their plans (undated) — \"On")
     page = answer_markdown(Answer("q", checked.text, checked.citations, False, (), "extractive"))
     assert "(undated)" in page and url in page
+
+
+def test_relative_dates_in_an_answer_show_the_day_they_mean():
+    from briefing.answer.cite import check
+    from briefing.answer.dating import resolve_relative_dates
+
+    h = hit(MACRON, published=date(2025, 11, 26))
+    undated = hit(TEAMS, published=None, rank=1)
+    sentence = MACRON.split(". ")[0] + "."
+    checked = check(f"- {sentence} [1]\n- {TEAMS} [2]", [h, undated])
+    text = resolve_relative_dates(checked.text, checked.citations)
+    assert text.splitlines()[0].startswith("- On Tuesday evening (25 Nov), French President Emmanuel Macron")
+    assert text.splitlines()[1] == f"- {TEAMS} [2]"  # undated: nothing to resolve against
+    assert checked.citations[0].quote == sentence  # the quote stays the source's own words
+    later = check("- The ministers will meet again next week to agree the plan. [1]",
+                  [hit("The ministers will meet again next week to agree the plan.", published=date(2025, 11, 26))])
+    assert "next week (1–7 Dec)" in resolve_relative_dates(later.text, later.citations)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Callable
 
 from briefing.answer.cite import check
+from briefing.answer.dating import resolve_relative_dates
 from briefing.errors import UsageError
 from briefing.answer.evidence import FLOOR, asks_whats_new, assess, unmentioned
 from briefing.answer.generate import Generator
@@ -53,6 +54,6 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
                       (f"insufficient evidence: no cited sentence mentions {', '.join(absent)}",), draft.llm,
                       draft.usage, draft.passages)
     elif checked.citations:
-        text = lead + text
+        text = lead + resolve_relative_dates(text, checked.citations)
     return Answer(question, text, checked.citations, not checked.citations, tuple(warnings), draft.llm,
                   draft.usage, draft.passages)

@@ -1,0 +1,51 @@
+"""Relative dates in an answer shown with the date they mean: "On Tuesday (25 Nov) evening", resolved against the
+publication date of the article the sentence cites, after its citations were verified (the quote stays exact).
+
+The resolving rules are the memo timeline's (``memo/timeline.resolve``), imported here so both say the same day
+for the same words; they are pure functions with no dependency on the rest of ``memo``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from briefing.types import Citation
+
+_MARKER = re.compile(r"\[(\d+)\??\]")
+
+
+def _short(day) -> str:
+    return f"{day.day} {day.strftime('%b')}"
+
+
+def _label(ref) -> str | None:
+    if ref.single:
+        return _short(ref.first)
+    if ref.first.month == ref.last.month:
+        return f"{ref.first.day}–{ref.last.day} {ref.first.strftime('%b')}"
+    return f"{_short(ref.first)} – {_short(ref.last)}"
+
+
+def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
+    """``text`` with each relative date of a cited line followed by the day it resolves to, in brackets:
+    "Tuesday" -> "Tuesday (25 Nov)", "last week" -> "last week (17–23 Nov)". A line whose first citation's
+    article is undated, or that cites nothing, is left as it is."""
+    from briefing.memo.timeline import resolve
+
+    by_n = {c.n: c for c in citations}
+    out = []
+    for line in text.split("\n"):
+        m = _MARKER.search(line)
+        cited = by_n.get(int(m.group(1))) if m else None
+        published = cited.hit.doc.published if cited else None
+        if published is None:
+            out.append(line)
+            continue
+        body_end = m.start()
+        for ref in reversed(resolve(line[:body_end], published)):
+            label = _label(ref) if ref.relative else None
+            if label and not line[ref.end:].lstrip().startswith("("):
+                line = f"{line[:ref.end]} ({label}){line[ref.end:]}"
+        out.append(line)
+    return "\n".join(out)

@@ -248,3 +248,21 @@ def test_relative_dates_in_an_answer_show_the_day_they_mean():
     later = check("- The ministers will meet again next week to agree the plan. [1]",
                   [hit("The ministers will meet again next week to agree the plan.", published=date(2025, 11, 26))])
     assert "next week (1–7 Dec)" in resolve_relative_dates(later.text, later.citations)
+
+
+def test_the_noun_a_question_asks_about_draws_the_sentence_that_names_it():
+    from briefing.answer.question import focus_of
+
+    assert focus_of("Which three Delawareans were among the recipients?") == "delawarean"
+    assert focus_of("What investment did Trump tout?") == "investment"
+    assert focus_of("What did Macron announce?") is None
+    medal = ("President Joe Biden named 20 recipients of the Presidential Citizens Medal, including three people from "
+             "Delaware. \"President Biden believes these Americans are bonded by their common decency and commitment "
+             "to serving others,\" according to a White House statement. The medal was awarded posthumously to two "
+             "Delawareans: civil rights advocate and attorney Louis L. Redding and former Delaware Judge Collins J. "
+             "Seitz Sr.")
+    others = ("Other recipients bestowed the Presidential Citizens Medal on Thursday include former Republican Rep. "
+              "Liz Cheney and Democratic Rep. Bennie Thompson.")
+    answer = extract("Which three Delawareans were among the recipients when President Biden named 20 Presidential "
+                     "Citizens Medal honorees?", [hit(medal), hit(others, rank=1)], max_sentences=3)
+    assert "Redding" in answer

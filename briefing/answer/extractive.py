@@ -31,6 +31,7 @@ NOTE = "Extractive answer: sentences quoted from the sources, chosen by overlap 
 DIFFER = "The sources give different figures:"
 _KIND_WEIGHT = 0.25  # holding the kind of answer a part asks for counts about as much as a quarter of its words
 _SUBJECT_WEIGHT = 0.15
+_FOCUS_WEIGHT = 0.15  # the noun asked about ("which three Delawareans") in the sentence
 _UNRESOLVED = 0.2  # a sentence leaning on one the passage does not hold
 
 
@@ -45,6 +46,7 @@ class Pick:
     score: float
     by_part: tuple[float, ...] = ()
     antecedent: tuple[int, int] | None = None
+    kinds: tuple[float, ...] = ()  # how well it holds each part's kind of answer (``readable.holds``)
 
 
 def _weights(question_stems: set[str], hits: Sequence[Hit]) -> dict[str, float]:
@@ -97,9 +99,11 @@ def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named:
             about = sum(mentions(context, s) for s in named) / len(named) if named else 0.0
             # the passage's own rank and similarity break ties between equally worded sentences
             prior = 0.15 / (1 + i) + 0.2 * max(hit.dense or 0.0, 0.0) + _SUBJECT_WEIGHT * about - penalty
-            by_part = tuple(0.4 * lexical + 0.6 * _share(have, p.stems, weight)
-                            + _KIND_WEIGHT * holds(p.kind, sent, question) for p in asks)
-            out.append(Pick(i, a, b, max(by_part) + prior, tuple(x + prior for x in by_part), antecedent))
+            kinds = tuple(holds(p.kind, sent, question) for p in asks)
+            by_part = tuple(0.4 * lexical + 0.6 * _share(have, p.stems, weight) + _KIND_WEIGHT * kind
+                            + (_FOCUS_WEIGHT if p.focus and p.focus in have else 0.0)
+                            for p, kind in zip(asks, kinds))
+            out.append(Pick(i, a, b, max(by_part) + prior, tuple(x + prior for x in by_part), antecedent, kinds))
     return out
 
 
@@ -142,9 +146,12 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
         chosen.append(p)
         return True
 
-    # every part of the question first gets its own best sentence, then the best of the rest
+    # every part of the question first gets its own best sentence, one holding the kind of answer it asks for
+    # (a calendar date for "when", a number for "how many") when there is one, then the best of the rest fill up
     for k in range(len(asks)):
-        for p in sorted(picks, key=lambda p: -p.by_part[k]):
+        ranked = sorted(picks, key=lambda p: -p.by_part[k])
+        strong = [p for p in ranked if p.kinds[k] >= 1 and p.by_part[k] >= 0.35 * best]
+        for p in strong or ranked:
             if p.by_part[k] < 0.35 * best:
                 break
             if p in chosen or take(p, 0.35 * best):

@@ -40,6 +40,7 @@ class Part:
     text: str
     kind: str
     stems: frozenset[str]
+    focus: str | None = None  # the stem of the noun the part asks about: "Which three Delawareans" -> delawarean
 
 
 def kind_of(text: str) -> str:
@@ -47,6 +48,20 @@ def kind_of(text: str) -> str:
     cue wins, so "Which three Delawareans were among the recipients when..." asks who, not when."""
     found = [(m.start(), i, kind) for i, (kind, pattern) in enumerate(_KIND_RES) if (m := pattern.search(text))]
     return min(found)[2] if found else WHAT
+
+
+_FOCUS = re.compile(r"\b(?:which|what)\s+(?:(?:one|two|three|four|five|\d+|kind of|type of|sort of)\s+)?"
+                    r"([A-Za-z][\w'’-]+)", re.IGNORECASE)
+
+
+def focus_of(text: str) -> str | None:
+    """The stem of the noun right after "which"/"what" ("Which three Delawareans" -> "delawarean", "what
+    investment" -> "investment"), when there is one; a verb there ("what did", "what is") names none."""
+    m = _FOCUS.search(text)
+    if not m:
+        return None
+    found = stems(m.group(1))
+    return found[0] if found and m.group(1).lower() not in _QUESTION_WORDS else None
 
 
 def parts(question: str) -> list[Part]:
@@ -65,7 +80,7 @@ def parts(question: str) -> list[Part]:
         m = re.match(r"(when|where|who|why|how many|how much)\s+and\s+(when|where|who|why|how many|how much)\b"
                      r"(.*)$", piece, re.IGNORECASE)
         chunks = [m.group(1) + m.group(3), m.group(2) + m.group(3)] if m else [piece]
-        out += [Part(c, kind_of(c), frozenset(stems(c))) for c in chunks]
+        out += [Part(c, kind_of(c), frozenset(stems(c)), focus_of(c)) for c in chunks]
     return out or [Part(question, kind_of(question), frozenset(stems(question)))]
 
 

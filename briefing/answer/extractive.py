@@ -31,6 +31,7 @@ NOTE = "Extractive answer: sentences quoted from the sources, chosen by overlap 
 DIFFER = "The sources give different figures:"
 _KIND_WEIGHT = 0.25  # holding the kind of answer a part asks for counts about as much as a quarter of its words
 _SUBJECT_WEIGHT = 0.15
+_PHRASE_WEIGHT = 0.2
 _FOCUS_WEIGHT = 0.15  # the noun asked about ("which three Delawareans") in the sentence
 _UNRESOLVED = 0.2  # a sentence leaning on one the passage does not hold
 
@@ -65,11 +66,16 @@ def _usable(text: str, a: int, b: int) -> tuple[int, int] | None:
     a += lead_in(text[a:b])
     sent = text[a:b]
     n_words = len(words(sent))
-    if n_words < 6 or n_words > 80 or sent.rstrip()[-1:] not in ".!\"”’)":
+    # a headline ends without a full stop, also when it ends with a quotation: 'warns of "unresolved issues"'
+    if n_words < 6 or n_words > 80 or sent.rstrip().rstrip("\"”’'») ")[-1:] not in ".!":
         return None  # headlines, captions and run-ons read badly as answer sentences
-    if never_an_answer(sent):
+    if never_an_answer(_BULLET.sub("", sent)):
         return None
     return a, b
+
+
+def _pairs(found: Sequence[str]) -> set[tuple[str, str]]:
+    return set(zip(found, found[1:]))
 
 
 def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named: Sequence[Subject]) -> list[Pick]:
@@ -77,6 +83,7 @@ def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named:
     if not q:
         return []
     weight = _weights(q | set().union(*(p.stems for p in asks)), hits)
+    q_pairs = _pairs(stems(question))
     out = []
     for i, hit in enumerate(hits):
         text = hit.chunk.text
@@ -87,8 +94,11 @@ def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named:
                 continue
             a, b = span
             sent = text[a:b]
-            have = set(stems(sent))
+            found = stems(sent)
+            have = set(found)
             lexical = _share(have, q, weight)
+            # the question's words in the same order ("joint working group") say more than scattered ones
+            phrase = len(_pairs(found) & q_pairs) / len(q_pairs) if q_pairs else 0.0
             if not have & q:
                 continue
             antecedent, penalty = None, 0.0
@@ -98,7 +108,8 @@ def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named:
             context = sent if antecedent is None else text[antecedent[0]:b]
             about = sum(mentions(context, s) for s in named) / len(named) if named else 0.0
             # the passage's own rank and similarity break ties between equally worded sentences
-            prior = 0.15 / (1 + i) + 0.2 * max(hit.dense or 0.0, 0.0) + _SUBJECT_WEIGHT * about - penalty
+            prior = 0.15 / (1 + i) + 0.2 * max(hit.dense or 0.0, 0.0) + _SUBJECT_WEIGHT * about \
+                + _PHRASE_WEIGHT * phrase - penalty
             kinds = tuple(holds(p.kind, sent, question) for p in asks)
             by_part = tuple(0.4 * lexical + 0.6 * _share(have, p.stems, weight) + _KIND_WEIGHT * kind
                             + (_FOCUS_WEIGHT if p.focus and p.focus in have else 0.0)
@@ -121,7 +132,7 @@ def _antecedent(text: str, usable: list, j: int, reach: int = 2) -> tuple[int, i
 
 def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_passage: int = 3) -> str:
     """The answer text: a bullet per sentence, verbatim, each followed by ``[n]`` (n = passage number, 1-based, in
-    ``hits`` order), grouped by passage rank and kept in document order inside a passage. Up to
+    ``hits`` order), the best first, each after the sentences it leans on. Up to
     ``max_sentences`` chosen sentences (one more per extra question part), each with the sentence it leans on."""
     asks = parts(question)
     named = subjects(question)
@@ -160,45 +171,41 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
         if len(chosen) >= limit or p.score < 0.35 * best:
             break
         take(p, 0.35 * best)
-    differ = _other_figure(asks, picks, chosen, hits, best)
-    if differ is not None:
-        chosen.append(differ)
+    differ = _other_figure(asks, picks, chosen, hits)
+    if differ is not None:  # both figures first, under a line that says they differ
+        chosen = list(differ) + [c for c in chosen if c not in differ]
     return _write(chosen, hits, differ is not None)
 
 
-def _other_figure(asks: Sequence[Part], picks: Sequence[Pick], chosen: list[Pick], hits: Sequence[Hit],
-                  best: float) -> Pick | None:
-    """For a "how many"/"how much" part: a sentence of another article, nearly as good for that part, stating
-    a different figure than the chosen one (unless one already is among the chosen)."""
+def _other_figure(asks: Sequence[Part], picks: Sequence[Pick], chosen: list[Pick], hits: Sequence[Hit]
+                  ) -> tuple[Pick, Pick] | None:
+    """For a "how many"/"how much" part: the best sentence stating the asked figure and one of another article
+    stating a different figure for it, nearly as well; None when the sources agree."""
     for k, part in enumerate(asks):
         if part.kind not in (COUNT, AMOUNT):
             continue
-        ranked = sorted((p for p in picks if holds(part.kind, hits[p.hit].chunk.text[p.start:p.end]) >= 1),
-                        key=lambda p: -p.by_part[k])
-        if not ranked or ranked[0] not in chosen:
+        near = set(part.stems) | ({part.focus} if part.focus else set())
+        stated = [(p, figures(hits[p.hit].chunk.text[p.start:p.end], near)) for p in picks]
+        stated = sorted(((p, f) for p, f in stated if f), key=lambda x: -x[0].by_part[k])
+        if not stated or stated[0][0] not in chosen:
             continue
-        top = ranked[0]
-        mine = figures(hits[top.hit].chunk.text[top.start:top.end])
-        for p in ranked[1:4]:
-            if hits[p.hit].doc.id == hits[top.hit].doc.id or p.by_part[k] < 0.8 * top.by_part[k]:
-                continue
-            theirs = figures(hits[p.hit].chunk.text[p.start:p.end])
-            if theirs and mine and not theirs & mine and p.by_part[k] >= 0.35 * best:
-                return None if p in chosen else p
+        top, mine = stated[0]
+        for p, theirs in stated[1:6]:
+            if hits[p.hit].doc.id != hits[top.hit].doc.id and not theirs & mine \
+                    and p.by_part[k] >= 0.5 * top.by_part[k]:
+                return top, p
     return None
 
 
 def _write(chosen: list[Pick], hits: Sequence[Hit], differ: bool) -> str:
-    # passages in the order of their best sentence, sentences in reading order within a passage
-    lead: dict[int, int] = {}
-    for c in chosen:
-        lead.setdefault(c.hit, len(lead))
+    # the best sentence first (each part's in the order of the question, then the rest by score), every one
+    # after the sentences it leans on
     spans: list[tuple[int, int, int]] = []
     for c in chosen:
         if c.antecedent is not None:
             spans += [(c.hit, a, b) for a, b in sentences(hits[c.hit].chunk.text, *c.antecedent)]
         spans.append((c.hit, c.start, c.end))
-    spans = sorted(dict.fromkeys(spans), key=lambda s: (lead[s[0]], s[1]))
+    spans = list(dict.fromkeys(spans))
     lines = [f"- {DIFFER}"] if differ else []
     for hit, a, b in spans:
         sentence = _BULLET.sub("", " ".join(hits[hit].chunk.text[a:b].split()))

@@ -162,13 +162,18 @@ def wanted_names(question: str) -> int:
     return int(word) if word.isdigit() else _COUNT_WORDS[word]
 
 
-def figures(sentence: str) -> set[str]:
-    """The numbers a sentence states with a unit, thousands separators dropped, years left out: what two
-    sources could disagree on."""
+def figures(sentence: str, near: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """The numbers a sentence states, thousands separators dropped, years left out: what two sources could
+    disagree on. With ``near`` (stemmed words of the question), only numbers that one of those words follows
+    within four words: "the 33-member coalition", "34 primarily European countries"."""
+    from briefing.text import stems
+
     out = set()
     for m in _NUMBER.finditer(sentence):
         value = m.group().replace(",", "")
         if re.fullmatch(r"(?:19|20)\d{2}", value) or not value[:1].isdigit():
+            continue
+        if near and not set(stems(" ".join(sentence[m.end():].replace("-", " ").split()[:4]))) & set(near):
             continue
         out.add(value)
     return out

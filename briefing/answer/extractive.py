@@ -27,7 +27,7 @@ from briefing.text import near_duplicate, sentences, stems, words
 from briefing.types import Hit
 
 _BULLET = re.compile(r"^(?:[-*•–—]|\d{1,2}[.)])\s+")  # a list marker the source put before the sentence
-NOTE = "Extractive answer: sentences quoted from the sources, chosen by overlap with the question; no LLM was used."
+NOTE = "Extractive answer: sentences quoted from the sources, chosen for what the question asks; no LLM was used."
 DIFFER = "The sources give different figures:"
 _KIND_WEIGHT = 0.25  # holding the kind of answer a part asks for counts about as much as a quarter of its words
 _SUBJECT_WEIGHT = 0.15

@@ -272,3 +272,14 @@ def test_the_noun_a_question_asks_about_draws_the_sentence_that_names_it():
     answer = extract("Which three Delawareans were among the recipients when President Biden named 20 Presidential "
                      "Citizens Medal honorees?", [hit(medal), hit(others, rank=1)], max_sentences=3)
     assert "Redding" in answer
+
+
+def test_a_past_day_in_a_sentence_about_the_future_gets_no_date():
+    from briefing.answer.cite import check
+    from briefing.answer.dating import resolve_relative_dates
+
+    sentence = "Kennedy is set to testify in Senate hearings Wednesday and Thursday, but just one committee will vote."
+    h = hit(sentence, published=date(2025, 1, 29))  # a Wednesday
+    checked = check(f"- {sentence} [1]", [h])
+    text = resolve_relative_dates(checked.text, checked.citations)
+    assert "Thursday (" not in text  # "Thursday" would resolve to the 23rd, before publication: no false date

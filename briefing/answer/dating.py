@@ -13,6 +13,10 @@ from typing import Sequence
 from briefing.types import Citation
 
 _MARKER = re.compile(r"\[(\d+)\??\]")
+# Words that put a sentence in the future: a weekday resolved to a past day in such a sentence may be wrong
+# ("is set to testify Wednesday and Thursday"), so it is left without a date rather than given a false one.
+_FUTURE = re.compile(r"\b(?:will|'ll|shall|set to|plans? to|planning to|expected to|scheduled|due to|come|upcoming|"
+                     r"next|would)\b", re.IGNORECASE)
 
 
 def _short(day) -> str:
@@ -30,7 +34,8 @@ def _label(ref) -> str | None:
 def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
     """``text`` with each relative date of a cited line followed by the day it resolves to, in brackets:
     "Tuesday" -> "Tuesday (25 Nov)", "last week" -> "last week (17–23 Nov)". A line whose first citation's
-    article is undated, or that cites nothing, is left as it is."""
+    article is undated, or that cites nothing, is left as it is, and so is a date resolved to the past in a
+    sentence about the future."""
     from briefing.memo.timeline import resolve
 
     by_n = {c.n: c for c in citations}
@@ -43,8 +48,9 @@ def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
             out.append(line)
             continue
         body_end = m.start()
+        future = bool(_FUTURE.search(line[:body_end]))
         for ref in reversed(resolve(line[:body_end], published)):
-            label = _label(ref) if ref.relative else None
+            label = _label(ref) if ref.relative and not (future and ref.first < published) else None
             if label and not line[ref.end:].lstrip().startswith("("):
                 line = f"{line[:ref.end]} ({label}){line[ref.end:]}"
         out.append(line)

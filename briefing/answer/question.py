@@ -19,8 +19,9 @@ _KINDS = [  # first match wins, so "how many" comes before "how"
     (AMOUNT, r"\bhow (?:much|large|big|high|low|long|far|old)\b|\bwhat (?:rate|percentage|share|size|magnitude|"
              r"price|amount|cap|figure|sum)\b|\bwhat (?:is|was|were) the (?:rate|percentage|share|size|magnitude|"
              r"price|amount|cost|figure|sum|toll)\b"),
-    (WHEN, r"\bwhen\b|\bwhat (?:date|day|time|year|month)\b|\bhow soon\b"),
-    (WHERE, r"\bwhere\b|\bwhat (?:city|country|place|venue|state|town|location)\b|\bin which (?:city|country|state)\b"),
+    (WHEN, r"\bwhen\b|\b(?:what|which) (?:date|day|time|year|month)\b|\bhow soon\b"),
+    (WHERE, r"\bwhere\b|\b(?:what|which) (?:city|place|venue|state|town|location|area|region|site|port|airport)\b|"
+            r"\bin which\b"),
     (WHY, r"\bwhy\b|\bwhat (?:caused|led to|prompted)\b|\bfor what reason\b|\bhow come\b"),
     (WHO, r"\bwho(?:m|se)?\b|\b(?:which|what) (?:(?:one|two|three|four|five|\d+) )?(?:person|people|official|"
           r"officials|leaders?|compan(?:y|ies)|firms?|chains?|countr(?:y|ies)|teams?|groups?|organi[sz]ations?|"

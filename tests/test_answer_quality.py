@@ -68,6 +68,7 @@ def bullets(answer: str) -> list[str]:
 def test_question_kinds_and_parts(question, kinds):
     assert [p.kind for p in parts(question)] == kinds
     assert kind_of("What was the magnitude of the earthquake?") == AMOUNT
+    assert readable.holds(WHO, "Louis Redding won.", "Which 0 players won?") == 1  # no division by zero
 
 
 def test_subjects_leave_out_demonyms_titles_and_question_words():

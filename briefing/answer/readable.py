@@ -159,7 +159,7 @@ def wanted_names(question: str) -> int:
     if not m:
         return 1
     word = m.group(1).lower()
-    return int(word) if word.isdigit() else _COUNT_WORDS[word]
+    return max(1, int(word)) if word.isdigit() else _COUNT_WORDS[word]
 
 
 def figures(sentence: str, near: set[str] | frozenset[str] = frozenset()) -> set[str]:

@@ -6,6 +6,7 @@ RealTimeQA dumps."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -284,3 +285,18 @@ def test_a_past_day_in_a_sentence_about_the_future_gets_no_date():
     checked = check(f"- {sentence} [1]", [h])
     text = resolve_relative_dates(checked.text, checked.citations)
     assert "Thursday (" not in text  # "Thursday" would resolve to the 23rd, before publication: no false date
+
+
+def test_another_measure_or_an_older_figure_is_no_disagreement():
+    absent = hit("Overall, roughly 30% of students were chronically absent during the 2021-22 year.", "Absences", 0)
+    reading = hit("According to the Report Card, only 37% of students were reading at grade level in 2015, compared "
+                  "to the national average of 36%.", "Reading", 1, path="news/reading.txt")
+    q = "What percentage of Delaware students are chronically absent according to recent data?"
+    assert DIFFER not in extract(q, [absent, reading])
+    june = hit("The Biden administration has approved more than $6 billion in security assistance to Ukraine since "
+               "Russia's invasion began.", "Aid", 0, published=date(2022, 6, 15))
+    march = hit("The US has committed approximately $3.4 billion in assistance to Ukraine since Russia's invasion "
+                "began.", "Aid package", 1, path="news/march.txt", published=date(2022, 3, 10))
+    q = "How much aid has the Biden administration given to Ukraine since Russia's invasion began?"
+    assert DIFFER not in extract(q, [june, march])
+    assert DIFFER in extract(q, [june, replace(march, doc=replace(march.doc, published=date(2022, 6, 14)))])

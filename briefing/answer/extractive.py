@@ -32,7 +32,8 @@ DIFFER = "The sources give different figures:"
 _KIND_WEIGHT = 0.25  # holding the kind of answer a part asks for counts about as much as a quarter of its words
 _SUBJECT_WEIGHT = 0.15
 _PHRASE_WEIGHT = 0.2
-_FOCUS_WEIGHT = 0.15  # the noun asked about ("which three Delawareans") in the sentence
+_FOCUS_WEIGHT = 0.15
+_SAME_TIME_DAYS = 14  # figures of articles further apart than this are updates, not a disagreement  # the noun asked about ("which three Delawareans") in the sentence
 _UNRESOLVED = 0.2  # a sentence leaning on one the passage does not hold
 
 
@@ -190,11 +191,25 @@ def _other_figure(asks: Sequence[Part], picks: Sequence[Pick], chosen: list[Pick
         if not stated or stated[0][0] not in chosen:
             continue
         top, mine = stated[0]
+        about = _about(hits, top, part)
         for p, theirs in stated[1:6]:
-            if hits[p.hit].doc.id != hits[top.hit].doc.id and not theirs & mine \
-                    and p.by_part[k] >= 0.5 * top.by_part[k]:
+            if hits[p.hit].doc.id == hits[top.hit].doc.id or theirs & mine or p.by_part[k] < 0.5 * top.by_part[k]:
+                continue
+            # the same measure (most of the part's words), reported at about the same time: a figure that
+            # changed between two months is an update, not a disagreement
+            if _about(hits, p, part) >= max(0.3, 0.5 * about) - 1e-9 and _same_time(hits[p.hit].doc, hits[top.hit].doc):
                 return top, p
     return None
+
+
+def _about(hits: Sequence[Hit], p: Pick, part: Part) -> float:
+    """The share of the part's words the sentence holds."""
+    return len(set(stems(hits[p.hit].chunk.text[p.start:p.end])) & part.stems) / len(part.stems) if part.stems \
+        else 0.0
+
+
+def _same_time(a, b, days: int = _SAME_TIME_DAYS) -> bool:
+    return a.published is None or b.published is None or abs((a.published - b.published).days) <= days
 
 
 def _write(chosen: list[Pick], hits: Sequence[Hit], differ: bool) -> str:

@@ -34,6 +34,9 @@ _SPLIT = re.compile(r"(?:,\s*(?:and\s+)?|;\s*|[.?]\s+|\s+and\s+(?=(?:what|when|w
                     re.IGNORECASE)
 
 
+_CUE_STEMS = frozenset({"many", "much", "kind", "type", "sort"})  # words of "how many", "what kind of": no topic
+
+
 @dataclass(frozen=True)
 class Part:
     """One thing a question asks: its words, the kind of answer it wants, its stemmed content words."""
@@ -81,7 +84,7 @@ def parts(question: str) -> list[Part]:
         m = re.match(r"(when|where|who|why|how many|how much)\s+and\s+(when|where|who|why|how many|how much)\b"
                      r"(.*)$", piece, re.IGNORECASE)
         chunks = [m.group(1) + m.group(3), m.group(2) + m.group(3)] if m else [piece]
-        out += [Part(c, kind_of(c), frozenset(stems(c)), focus_of(c)) for c in chunks]
+        out += [Part(c, kind_of(c), frozenset(stems(c)) - _CUE_STEMS, focus_of(c)) for c in chunks]
     return out or [Part(question, kind_of(question), frozenset(stems(question)))]
 
 

@@ -164,8 +164,9 @@ def wanted_names(question: str) -> int:
 
 def figures(sentence: str, near: set[str] | frozenset[str] = frozenset()) -> set[str]:
     """The numbers a sentence states, thousands separators dropped, years left out: what two sources could
-    disagree on. With ``near`` (stemmed words of the question), only numbers that one of those words follows
-    within four words: "the 33-member coalition", "34 primarily European countries"."""
+    disagree on. With ``near`` (stemmed words of the question), only numbers with a unit ("$6 billion", "30%")
+    or that one of those words follows within four words: "the 33-member coalition", "34 primarily European
+    countries"."""
     from briefing.text import stems
 
     out = set()
@@ -173,7 +174,10 @@ def figures(sentence: str, near: set[str] | frozenset[str] = frozenset()) -> set
         value = m.group().replace(",", "")
         if re.fullmatch(r"(?:19|20)\d{2}", value) or not value[:1].isdigit():
             continue
-        if near and not set(stems(" ".join(sentence[m.end():].replace("-", " ").split()[:4]))) & set(near):
+        after = " ".join(sentence[m.end():].replace("-", " ").split()[:4])
+        unit = bool(re.match(r"\s*(?:%|percent|per cent|million|billion|trillion)\b", sentence[m.end():])) \
+            or sentence[max(0, m.start() - 1):m.start()] in ("$", "€", "£", "¥")
+        if near and not unit and not set(stems(after)) & set(near):
             continue
         out.add(value)
     return out

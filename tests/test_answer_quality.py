@@ -300,3 +300,14 @@ def test_another_measure_or_an_older_figure_is_no_disagreement():
     q = "How much aid has the Biden administration given to Ukraine since Russia's invasion began?"
     assert DIFFER not in extract(q, [june, march])
     assert DIFFER in extract(q, [june, replace(march, doc=replace(march.doc, published=date(2022, 6, 14)))])
+
+
+def test_irregular_past_forms_match_their_verb():
+    from briefing.answer.question import terms
+
+    assert terms("Who leads the group?")[0] == terms("It was led by France")[-2]
+    assert set(terms("Which team won?")) & set(terms("Ohio State will win"))
+    answer = extract("Who leads the new joint working group on security guarantees?",
+                     [hit("One official argued that the new working group would bring coherence to talks on security "
+                          "guarantees, and diplomats welcomed it."), hit(MACRON.split(". ")[0] + ".", rank=1)])
+    assert bullets(answer)[0].startswith("- On Tuesday evening, French President Emmanuel Macron")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from briefing.answer.evidence import asks_whats_new
-from briefing.answer.question import AMOUNT, COUNT, Part, Subject, mentions, parts, subjects
+from briefing.answer.question import AMOUNT, COUNT, Part, Subject, mentions, parts, subjects, terms
 from briefing.answer.readable import figures, holds, lead_in, leans_on_previous, never_an_answer
 from briefing.text import near_duplicate, sentences, stems, words
 from briefing.types import Hit
@@ -53,7 +53,7 @@ class Pick:
 
 def _weights(question_stems: set[str], hits: Sequence[Hit]) -> dict[str, float]:
     # weight rarer question words higher: a word in every passage tells little about which sentence answers
-    df = {w: sum(1 for h in hits if w in set(stems(h.chunk.text))) for w in question_stems}
+    df = {w: sum(1 for h in hits if w in set(terms(h.chunk.text))) for w in question_stems}
     return {w: math.log(1 + (len(hits) + 1) / (1 + df[w])) for w in question_stems}
 
 
@@ -80,11 +80,11 @@ def _pairs(found: Sequence[str]) -> set[tuple[str, str]]:
 
 
 def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named: Sequence[Subject]) -> list[Pick]:
-    q = set(stems(question))
+    q = set(terms(question))
     if not q:
         return []
     weight = _weights(q | set().union(*(p.stems for p in asks)), hits)
-    q_pairs = _pairs(stems(question))
+    q_pairs = _pairs(terms(question))
     out = []
     for i, hit in enumerate(hits):
         text = hit.chunk.text
@@ -95,7 +95,7 @@ def _candidates(question: str, hits: Sequence[Hit], asks: Sequence[Part], named:
                 continue
             a, b = span
             sent = text[a:b]
-            found = stems(sent)
+            found = terms(sent)
             have = set(found)
             lexical = _share(have, q, weight)
             # the question's words in the same order ("joint working group") say more than scattered ones
@@ -204,7 +204,7 @@ def _other_figure(asks: Sequence[Part], picks: Sequence[Pick], chosen: list[Pick
 
 def _about(hits: Sequence[Hit], p: Pick, part: Part) -> float:
     """The share of the part's words the sentence holds."""
-    return len(set(stems(hits[p.hit].chunk.text[p.start:p.end])) & part.stems) / len(part.stems) if part.stems \
+    return len(set(terms(hits[p.hit].chunk.text[p.start:p.end])) & part.stems) / len(part.stems) if part.stems \
         else 0.0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from briefing.text import STOPWORDS, stems
+from briefing.text import STOPWORDS, stem, stems
 
 # The kinds of answer a part can ask for.
 WHO, WHEN, WHERE, COUNT, AMOUNT, WHY, WHAT = "who", "when", "where", "how many", "how much", "why", "what"
@@ -32,6 +32,32 @@ _KIND_RES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in _KI
 _SPLIT = re.compile(r"(?:,\s*(?:and\s+)?|;\s*|[.?]\s+|\s+and\s+(?=(?:what|when|where|who|whom|which|how|why)\b))"
                     r"(?=(?:what|when|where|who|whom|whose|which|how|why|did|does|do|is|are|was|were)\b)",
                     re.IGNORECASE)
+
+
+# Irregular past forms and their verbs, so "led by France" answers "who leads", "won" "who wins". Forms that are
+# also common other words ("left", "rose", "found", "saw", "fell") are left out.
+_IRREGULAR = {stem(past): stem(base) for past, base in (
+    ("led", "lead"), ("won", "win"), ("met", "meet"), ("began", "begin"), ("begun", "begin"), ("held", "hold"),
+    ("told", "tell"), ("took", "take"), ("taken", "take"), ("made", "make"), ("gave", "give"), ("given", "give"),
+    ("paid", "pay"), ("sent", "send"), ("spent", "spend"), ("built", "build"), ("bought", "buy"),
+    ("chose", "choose"), ("chosen", "choose"), ("ran", "run"), ("went", "go"), ("gone", "go"), ("came", "come"),
+    ("knew", "know"), ("known", "know"), ("wrote", "write"), ("written", "write"), ("struck", "strike"),
+    ("stood", "stand"), ("lost", "lose"), ("sold", "sell"), ("kept", "keep"), ("brought", "bring"),
+    ("thought", "think"), ("caught", "catch"), ("drew", "draw"), ("drawn", "draw"), ("flew", "fly"),
+    ("grew", "grow"), ("grown", "grow"), ("threw", "throw"), ("shot", "shoot"), ("fought", "fight"),
+    ("sought", "seek"), ("taught", "teach"), ("spoke", "speak"), ("spoken", "speak"), ("broke", "break"),
+    ("broken", "break"), ("drove", "drive"), ("driven", "drive"), ("froze", "freeze"), ("frozen", "freeze"),
+    ("hid", "hide"), ("hidden", "hide"), ("rang", "ring"), ("sang", "sing"), ("swore", "swear"),
+    ("sworn", "swear"), ("wore", "wear"), ("worn", "wear"), ("ate", "eat"), ("eaten", "eat"), ("fled", "flee"),
+    ("forgave", "forgive"), ("overtook", "overtake"), ("withdrew", "withdraw"), ("withdrawn", "withdraw"),
+    ("understood", "understand"), ("undertook", "undertake"), ("upheld", "uphold"), ("bid", "bid"),
+)}
+
+
+def terms(text: str) -> list[str]:
+    """``text.stems`` with irregular past forms as their verb ("led" as "lead"): the words question and
+    sentence are compared by."""
+    return [_IRREGULAR.get(w, w) for w in stems(text)]
 
 
 _CUE_STEMS = frozenset({"many", "much", "kind", "type", "sort"})  # words of "how many", "what kind of": no topic
@@ -64,7 +90,7 @@ def focus_of(text: str) -> str | None:
     m = _FOCUS.search(text)
     if not m:
         return None
-    found = stems(m.group(1))
+    found = terms(m.group(1))
     return found[0] if found and m.group(1).lower() not in _QUESTION_WORDS else None
 
 
@@ -84,8 +110,8 @@ def parts(question: str) -> list[Part]:
         m = re.match(r"(when|where|who|why|how many|how much)\s+and\s+(when|where|who|why|how many|how much)\b"
                      r"(.*)$", piece, re.IGNORECASE)
         chunks = [m.group(1) + m.group(3), m.group(2) + m.group(3)] if m else [piece]
-        out += [Part(c, kind_of(c), frozenset(stems(c)) - _CUE_STEMS, focus_of(c)) for c in chunks]
-    return out or [Part(question, kind_of(question), frozenset(stems(question)))]
+        out += [Part(c, kind_of(c), frozenset(terms(c)) - _CUE_STEMS, focus_of(c)) for c in chunks]
+    return out or [Part(question, kind_of(question), frozenset(terms(question)))]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -311,3 +311,13 @@ def test_irregular_past_forms_match_their_verb():
                      [hit("One official argued that the new working group would bring coherence to talks on security "
                           "guarantees, and diplomats welcomed it."), hit(MACRON.split(". ")[0] + ".", rank=1)])
     assert bullets(answer)[0].startswith("- On Tuesday evening, French President Emmanuel Macron")
+
+
+def test_a_relative_date_inside_a_quotation_is_left_alone():
+    from briefing.answer.cite import check
+    from briefing.answer.dating import resolve_relative_dates
+
+    sentence = ("Hegseth appeared to backpedal, telling reporters in December, \"We support all women serving in our "
+                "military today who do a fantastic job.\"")
+    checked = check(f"- {sentence} [1]", [hit(sentence, published=date(2025, 1, 14))])
+    assert resolve_relative_dates(checked.text, checked.citations) == checked.text

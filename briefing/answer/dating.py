@@ -31,11 +31,16 @@ def _label(ref) -> str | None:
     return f"{_short(ref.first)} – {_short(ref.last)}"
 
 
+def _quoted(line: str) -> list[tuple[int, int]]:
+    """Spans inside quotation marks: a speaker's "today" is the day they spoke, not the article's."""
+    return [(m.start(), m.end()) for m in re.finditer(r"“[^”]*”?|\"[^\"]*\"?", line)]
+
+
 def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
     """``text`` with each relative date of a cited line followed by the day it resolves to, in brackets:
     "Tuesday" -> "Tuesday (25 Nov)", "last week" -> "last week (17–23 Nov)". A line whose first citation's
-    article is undated, or that cites nothing, is left as it is, and so is a date resolved to the past in a
-    sentence about the future."""
+    article is undated, or that cites nothing, is left as it is, and so are a date resolved to the past in a
+    sentence about the future and a date inside a quotation."""
     from briefing.memo.timeline import resolve
 
     by_n = {c.n: c for c in citations}
@@ -49,8 +54,11 @@ def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
             continue
         body_end = m.start()
         future = bool(_FUTURE.search(line[:body_end]))
+        quoted = _quoted(line[:body_end])
         for ref in reversed(resolve(line[:body_end], published)):
             label = _label(ref) if ref.relative and not (future and ref.first < published) else None
+            if any(a <= ref.start < b for a, b in quoted):
+                label = None
             if label and not line[ref.end:].lstrip().startswith("("):
                 line = f"{line[:ref.end]} ({label}){line[ref.end:]}"
         out.append(line)

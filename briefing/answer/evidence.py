@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from briefing.answer.question import is_soft, mentions, subjects
 from briefing.text import STOPWORDS, THOUSANDS, words
 from briefing.types import Hit
 
@@ -37,6 +38,8 @@ def key_names(question: str) -> list[str]:
         t = re.sub(r"['’]s$", "", tok).strip(".'’-")
         if not t or t.lower() in STOPWORDS or t.lower() in _QUESTION_WORDS or t.lower() in _CALENDAR:
             continue
+        if is_soft(t):
+            continue  # "American chain": a demonym or a title says where from or what role, not what about
         if any(ch.isdigit() for ch in t) or (i > 0 and t[0].isupper()) or (t.isupper() and len(t) > 1):
             out.append(t)
     return list(dict.fromkeys(out))
@@ -51,13 +54,13 @@ def _present(name: str, vocabulary: set[str], text: str) -> bool:
     return any(w == key or (len(key) > 4 and w.startswith(stem)) for w in vocabulary)
 
 
-def assess(question: str, hits: Sequence[Hit]) -> Evidence:
+def assess(question: str, hits: Sequence[Hit], floor: float = FLOOR) -> Evidence:
     """Insufficient when nothing was retrieved, when the best passage is barely similar, or when at least half of
     the question's key names appear in no retrieved passage and the best similarity is not high."""
     if not hits:
         return Evidence(False, "no passage matched the question")
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    if best < FLOOR:
+    if best < floor:
         return Evidence(False, f"the closest passage is too far from the question (similarity {best:.2f})",
                         best_similarity=best)
     text = THOUSANDS.sub("", " ".join(f"{h.doc.title} {h.chunk.text}" for h in hits).lower())
@@ -68,4 +71,33 @@ def assess(question: str, hits: Sequence[Hit]) -> Evidence:
     # of the question ("the Pope") or most of them being absent
     if missing and len(missing) * 2 >= len(names) and best < NAMED:
         return Evidence(False, "no retrieved passage mentions " + ", ".join(missing), missing, best)
+    # a named subject of the question that no passage mentions ("Donald Tusk", "Australian Open") means the
+    # passages are about something else, however similar they read; demonyms and titles never count here
+    absent = tuple(s.phrase for s in subjects(question)
+                   if not any(mentions(f"{h.doc.title}\n{h.chunk.text}", s) for h in hits))
+    if absent:
+        return Evidence(False, "no retrieved passage mentions " + ", ".join(absent), absent, best)
     return Evidence(True, "ok", missing, best)
+
+
+def unmentioned(question: str, answer_text: str, citations: Sequence) -> tuple[str, ...]:
+    """The question's named subjects when neither the answer, nor any quote it cites, nor a cited article's
+    title mentions any of them: an answer about something else than what was asked. Empty when one is
+    mentioned (the passages were checked for every subject before: an answer need not repeat them all)."""
+    context = "\n".join([answer_text] + [c.quote for c in citations] + [c.hit.doc.title for c in citations])
+    named = subjects(question)
+    if any(mentions(context, s) for s in named):
+        return ()
+    return tuple(s.phrase for s in named)
+
+
+_WHATS_NEW = re.compile(r"^\s*(?:so,?\s+)?(?:what'?s|what is|what are|what has been|anything)\s+(?:new|the latest|"
+                        r"the news|happening|(?:the )?latest (?:news|developments?|updates?))\b|^\s*(?:latest|recent) "
+                        r"(?:news|developments?|updates?)\b|^\s*what(?:'s| has) (?:changed|happened) (?:this|last|in "
+                        r"the (?:last|past)) (?:week|few days|days)\b", re.IGNORECASE)
+
+
+def asks_whats_new(question: str) -> bool:
+    """Whether the question asks what is new ("What's new?", "What are the latest developments on the
+    coalition?"): such a question is answered from the newest articles, not abstained on."""
+    return bool(_WHATS_NEW.search(question))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from typing import Sequence
 
 from briefing.config import display_path
@@ -26,9 +27,7 @@ def hits_json(question: str, hits: Sequence[Hit]) -> str:
 
 def locator(hit: Hit) -> str:
     """``path:L5`` or ``path:L5-L9``."""
-    s = hit.chunk.span
-    lines = f"L{s.line_start}" if s.line_start == s.line_end else f"L{s.line_start}-L{s.line_end}"
-    return f"{display_path(hit.doc.path)}:{lines}"
+    return f"{display_path(hit.doc.path)}:{_lines(hit.chunk.span)}"
 
 
 def describe(hit: Hit) -> str:
@@ -86,14 +85,32 @@ def md_line(text: str) -> str:
     return md(_BREAKS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text)))
 
 
+def source_line(c) -> str:
+    """One source of an answer: ``[1] path:L5 — Title (outlet, 2025-11-26) — "quote"``. An article of a JSONL
+    dump is cited by its title, outlet, date and url, not by its file's line (one line can hold ten articles); a
+    source without a date says "(undated)", as ``search`` does; an unsupported citation ends "(unverified)". The
+    quote is shown on one line, cut at 300 characters; ``Citation.quote`` stays exact."""
+    doc = c.hit.doc
+    where = describe(c.hit)
+    if doc.kind == "jsonl" and doc.url:
+        where += f" — {doc.url}"
+    else:
+        where = f"{locator(c.hit).rsplit(':', 1)[0]}:{_lines(c.quote_span)} — {where}"
+    quote = textwrap.shorten(" ".join(c.quote.split()), 300, placeholder="…")
+    return f'[{c.n}] {where} — "{quote}"' + ("" if c.supported else " (unverified)")
+
+
+def _lines(span) -> str:
+    return f"L{span.line_start}" if span.line_start == span.line_end else f"L{span.line_start}-L{span.line_end}"
+
+
 def answer_markdown(a) -> str:
     """The answer, its sources with exact quotes, and every warning; says when no LLM was used."""
-    from briefing.answer.cite import format_sources
     from briefing.answer.extractive import NOTE
 
     out = [f"## {md(a.question)}", "", md(a.text.strip()), ""]
     if a.citations:
-        out += ["### Sources", ""] + [f"- {md_line(format_sources([c]))}" for c in a.citations] + [""]
+        out += ["### Sources", ""] + [f"- {md_line(source_line(c))}" for c in a.citations] + [""]
     if a.warnings:
         out += ["### Warnings", ""] + [f"- {md_line(w)}" for w in a.warnings] + [""]
     if a.llm == "extractive" and not a.insufficient_evidence:

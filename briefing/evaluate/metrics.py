@@ -6,25 +6,27 @@ import json
 import math
 import re
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from briefing.errors import LLMError, UsageError
+from briefing.evaluate.facts import Facts, answer_body, answer_parts, check_facts, contains, normalise, parse_nuggets  # noqa: F401
 from briefing.types import Answer, Citation, Hit
 
 DEPTH = 10  # one ranking per question, deep enough for hit@5 and MRR@10
 HIT_KS = (1, 3, 5)
 RECALL_KS = (1, 3, 5)
 # Threshold keys name metrics where higher is better; hit@N and recall@N take any N up to the search depth.
-FIXED_METRICS = ("mrr", "abstain", "resolved", "supported", "cited_expected")
+FIXED_METRICS = ("mrr", "abstain", "resolved", "supported", "cited_expected", "facts", "fully_answered",
+                 "facts_in_passages", "answer_stated")
 
 NOT_RETRIEVED = "not retrieved"
 NOT_CITED = "retrieved but not cited"
 SHOULD_ABSTAIN = "answered when it should abstain"
 WRONG_ABSTAIN = "abstained but answerable"
 NO_ANSWER_STRING = "answer string not in top k"
+MISSED_FACTS = "missed key facts"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Question:
     expected_answer: str | None = None
     answerable: bool = True
     line: int = 0
+    nuggets: tuple[tuple[str, ...], ...] = ()  # key facts, each as alternative strings (see evaluate/facts.py)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Result:
     reason: str
     answer: AnswerCheck | None = None
     misses: tuple[str, ...] = ()
+    facts: Facts | None = None  # None when the question has no key facts
+    stated_answer: bool | None = None  # whether the answer's text states the expected answer string (when asked)
 
 
 @dataclass(frozen=True)
@@ -137,8 +142,11 @@ def parse_question(line: str, n: int = 0, source: object = "<questions>") -> Que
     answerable = obj.get("answerable", True)
     if not isinstance(answerable, bool):
         raise UsageError(f"{where}: \"answerable\" must be true or false")
+    nuggets = parse_nuggets(obj.get("nuggets"))
+    if nuggets is None:
+        raise UsageError(f"{where}: \"nuggets\" must be a list of key facts, each a list of alternative strings")
     return Question(q.strip(), tuple(p.strip() for p in paths), expected if expected and expected.strip() else None,
-                    answerable, n)
+                    answerable, n, nuggets)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -146,11 +154,23 @@ def parse_question(line: str, n: int = 0, source: object = "<questions>") -> Que
 
 
 def path_matches(path: str, expected: str) -> bool:
-    """Whether a document ``path`` is the ``expected`` file: same base name, or ``path`` ends with it."""
+    """Whether a document ``path`` is the ``expected`` file: same base name, or ``path`` ends with it. A
+    document is also known by its url (``path`` may be one, for articles of a JSONL dump): an expected
+    ``https://...`` matches it exactly, ignoring a trailing slash."""
+    if re.match(r"https?://", expected.strip()):
+        return path.strip().rstrip("/") == expected.strip().rstrip("/")
     p, e = path.replace("\\", "/"), expected.replace("\\", "/").strip("/")
     if "/" not in e:
         return p.rsplit("/", 1)[-1] == e
     return p == e or p.endswith("/" + e)
+
+
+def doc_name(doc, expected: Sequence[str]) -> str:
+    """What to compare with ``expected``: the document's url when the labels are urls (an article of a JSONL
+    dump is known by its url, its file holds hundreds of them), else its path."""
+    if doc.url and any(re.match(r"https?://", e.strip()) for e in expected):
+        return doc.url
+    return doc.path
 
 
 def first_rank(paths: Sequence[str], expected: Sequence[str]) -> int | None:
@@ -169,33 +189,6 @@ def hit_at(rank: int | None, k: int) -> bool:
 def reciprocal_rank(rank: int | None, cutoff: int = DEPTH) -> float:
     """``1/rank`` when ranked within ``cutoff``, else 0."""
     return 1.0 / rank if rank is not None and rank <= cutoff else 0.0
-
-
-_QUOTES = re.compile(r"[\"'`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb]")
-_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
-_ABBREVIATION = re.compile(r"(?<!\w)[^\W\d](?:\.\w)+\.?(?!\w)")  # d.c., U.S.; not a number such as 3.5
-
-
-def normalise(text: str) -> str:
-    """Text for answer-string matching: NFKC, case-folded, quote marks dropped, dashes as "-", the dots of
-    abbreviations dropped, runs of whitespace as one space, trimmed. An answer written as “Emilia Pérez” is found
-    in text that says Emilia Pérez, and "Washington, DC" in "Washington, D.C."."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), _QUOTES.sub("", text))
-    return " ".join(_DASHES.sub("-", text).split())
-
-
-def contains(text: str, part: str) -> bool:
-    """Whether normalised ``part`` occurs in normalised ``text`` as whole words: "India" is not found in "Indiana",
-    "$15,000" is found in "rose to $15,000."."""
-    # A number's digit groups count as part of it: "$15" is not found in "$15,000", nor "000" in it.
-    after = r"(?![.,]?\w)" if part[-1:].isdigit() else r"(?!\w)"
-    return re.search(r"(?<!\w)(?<!\d[.,])" + re.escape(part) + after, text) is not None
-
-
-def answer_parts(answer: str) -> list[str]:
-    """The normalised parts an answer needs: "Philadelphia Eagles & Kansas City Chiefs" needs both teams."""
-    return [p for p in (normalise(x) for x in re.split(r"\s+&\s+", answer)) if p]
 
 
 def answer_rank(texts: Iterable[str], answer: str) -> int | None:
@@ -247,7 +240,7 @@ def check_answer(a: Answer, q: Question, seconds: float, read: Callable[[str], s
     cites an expected file."""
     cited = None
     if q.expected_paths:
-        cited = any(first_rank([c.hit.doc.path], q.expected_paths) for c in a.citations)
+        cited = any(first_rank([doc_name(c.hit.doc, q.expected_paths)], q.expected_paths) for c in a.citations)
     return AnswerCheck(
         insufficient=a.insufficient_evidence,
         citations=len(a.citations),
@@ -260,7 +253,7 @@ def check_answer(a: Answer, q: Question, seconds: float, read: Callable[[str], s
 
 
 def misses(q: Question, rank: int | None, ans_rank: int | None, insufficient: bool, k: int,
-           answer: AnswerCheck | None) -> tuple[str, ...]:
+           answer: AnswerCheck | None, facts: Facts | None = None) -> tuple[str, ...]:
     """Why a question failed, in pipeline order; empty when it did not."""
     out = [f"error: {answer.error}"] if answer is not None and answer.error else []
     if q.expected_paths and rank is None:
@@ -273,6 +266,8 @@ def misses(q: Question, rank: int | None, ans_rank: int | None, insufficient: bo
         out.append(WRONG_ABSTAIN)
     if q.answerable and q.expected_answer and not hit_at(ans_rank, k):
         out.append(NO_ANSWER_STRING)
+    if answer is not None and facts is not None and facts.missed and q.answerable:
+        out.append(f"{MISSED_FACTS}: " + ", ".join(facts.missed))
     return tuple(out)
 
 
@@ -291,9 +286,10 @@ def evaluate_question(session, q: Question, *, k: int = 6, depth: int = DEPTH, g
 
     hits: list[Hit] = session.search(q.question, SearchSettings(k=max(depth, k)))
     paths = tuple(h.doc.path for h in hits)
-    rank = first_rank(paths[:depth], q.expected_paths) if q.expected_paths else None
+    names = [doc_name(h.doc, q.expected_paths) for h in hits]
+    rank = first_rank(names[:depth], q.expected_paths) if q.expected_paths else None
     ans_rank = answer_rank((h.chunk.text for h in hits), q.expected_answer) if q.expected_answer else None
-    checked = None
+    checked, said = None, None
     if generator is None:
         verdict = assess(q.question, hits[:k])
         insufficient, reason = not verdict.sufficient, verdict.reason
@@ -307,12 +303,19 @@ def evaluate_question(session, q: Question, *, k: int = 6, depth: int = DEPTH, g
         else:
             checked = check_answer(a, q, clock() - start, read)
             insufficient = a.insufficient_evidence
+            said = None if insufficient else a.text
             reason = "ok"
             if insufficient:
                 reason = next((w for w in a.warnings if w.startswith("insufficient evidence")),
                               a.warnings[-1] if a.warnings else "no citation survived the check")
+    facts = None
+    if q.nuggets:
+        facts = check_facts(q.nuggets, said, (h.chunk.text for h in hits[:k]))
+    stated = None
+    if checked is not None and q.expected_answer:
+        stated = bool(said) and answer_rank([answer_body(said)], q.expected_answer) == 1
     return Result(q, paths, rank, ans_rank, insufficient, reason, checked,
-                  misses(q, rank, ans_rank, insufficient, k, checked))
+                  misses(q, rank, ans_rank, insufficient, k, checked, facts), facts, stated)
 
 
 def run(session, questions: Sequence[Question], *, k: int = 6, generator=None, depth: int = DEPTH,
@@ -347,7 +350,10 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 def metric(results: Sequence[Result], name: str, depth: int = DEPTH) -> Metric:
     """One summary figure by name: ``hit@N``, ``recall@N`` (N up to ``depth``), ``mrr``, ``abstain``,
-    ``false_abstain``, ``resolved``, ``supported``, ``cited_expected``, ``uncited``, ``latency_p50``/``p90``."""
+    ``false_abstain``, ``answer_stated`` (answers whose text states the expected answer string), ``resolved``, ``supported``, ``cited_expected``, ``uncited``, ``latency_p50``/``p90``,
+    and over the answerable questions with key facts: ``facts`` (key-fact recall: the mean share of a question's
+    facts its answer states, an abstention stating none), ``fully_answered`` (the share whose answer states every
+    one) and ``facts_in_passages`` (the mean share held by the top k passages, what an answer could state)."""
     labelled = [r for r in results if r.question.expected_paths]
     with_answer = [r for r in results if r.question.answerable and r.question.expected_answer]
     asked = [r.answer for r in results if r.answer is not None]
@@ -371,6 +377,19 @@ def metric(results: Sequence[Result], name: str, depth: int = DEPTH) -> Metric:
         return Metric(name, _mean([float(a.cited_expected) for a in group]), len(group))
     if name == "uncited":
         return Metric(name, float(sum(a.uncited for a in asked)) if asked else None, len(asked))
+    if name == "answer_stated":
+        group = [r for r in with_answer if r.stated_answer is not None]
+        return Metric(name, _mean([float(r.stated_answer) for r in group]), len(group))
+    if name in ("facts", "fully_answered", "facts_in_passages"):
+        group = [r.facts for r in results if r.facts is not None and r.question.answerable
+                 and (name == "facts_in_passages" or r.answer is not None)]
+        if name == "facts":
+            values = [f.recall for f in group]
+        elif name == "fully_answered":
+            values = [float(not f.missed) for f in group]
+        else:
+            values = [f.in_passages / f.total for f in group]
+        return Metric(name, _mean(values), len(group))
     if name in ("latency_p50", "latency_p90"):
         return Metric(name, percentile([a.seconds for a in asked], 50 if name.endswith("50") else 90), len(asked))
     raise UsageError(f"unknown metric {name!r}")
@@ -380,7 +399,11 @@ def summarise(results: Sequence[Result], k: int = 6, depth: int = DEPTH) -> tupl
     """The summary: hit@1/3/5, MRR@10, answer recall @1/3/5/@k, abstention, and the answer checks when asked."""
     names = [f"hit@{n}" for n in HIT_KS] + ["mrr"]
     names += [f"recall@{n}" for n in sorted(set(RECALL_KS) | {k})] + ["abstain", "false_abstain"]
-    if any(r.answer is not None for r in results):
+    asked = any(r.answer is not None for r in results)
+    if any(r.facts is not None for r in results):
+        names += (["facts", "fully_answered"] if asked else []) + ["facts_in_passages"]
+    if asked:
+        names += ["answer_stated"] if any(r.stated_answer is not None for r in results) else []
         names += ["resolved", "supported", "cited_expected", "uncited", "latency_p50", "latency_p90"]
     return tuple(metric(results, n, depth) for n in names)
 

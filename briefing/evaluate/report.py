@@ -27,7 +27,7 @@ def result_json(r, k: int) -> dict:
         "reciprocal_rank": reciprocal_rank(r.rank) if labelled else None,
         "answer_rank": r.answer_rank,
         f"answer@{k}": hit_at(r.answer_rank, k) if q.expected_answer else None,
-        "insufficient": r.insufficient, "reason": r.reason,
+        "insufficient": r.insufficient, "reason": r.reason, "answer_stated": r.stated_answer,
         "retrieved": [config.display_path(p) for p in r.paths],
         "answer": None if a is None else {
             "insufficient": a.insufficient, "citations": a.citations, "resolved": a.resolved,
@@ -35,6 +35,12 @@ def result_json(r, k: int) -> dict:
             "seconds": round(a.seconds, 4), "error": a.error},
         "misses": list(r.misses),
     }
+    if q.nuggets:
+        f = r.facts
+        rec["facts"] = {"total": f.total, "in_passages": f.in_passages,
+                        "stated": list(f.stated) if a is not None else None,
+                        "missed": list(f.missed) if a is not None else None,
+                        "recall": round(f.recall, 4) if a is not None else None}
     return rec
 
 
@@ -72,7 +78,10 @@ def _rank(rank: int | None, applies: bool) -> str:
 def question_rows(report) -> tuple[list[str], list[list[str]]]:
     """Headers and one row of cells per question."""
     asked = report.llm is not None
+    facts = any(r.facts is not None for r in report.results)
     headers = ["#", "question", "file rank", "answer rank", "verdict"]
+    if facts:
+        headers += ["facts stated/all" if asked else "facts in passages"]
     if asked:
         headers += ["cites ok/sup/all", "uncited", "cited exp", "secs"]
     headers.append("result")
@@ -82,6 +91,9 @@ def question_rows(report) -> tuple[list[str], list[list[str]]]:
         row = [str(i), _short(q.question), _rank(r.rank, bool(q.expected_paths)),
                _rank(r.answer_rank, bool(q.expected_answer and q.answerable)),
                "abstained" if r.insufficient else "answered"]
+        if facts:
+            f = r.facts
+            row.append("" if f is None else f"{len(f.stated) if asked else f.in_passages}/{f.total}")
         if asked:
             if a is None:
                 row += ["", "", "", ""]
@@ -106,7 +118,9 @@ def _value(m) -> str:
 _LABELS = {"mrr": "MRR@10", "abstain": "abstained when unanswerable", "false_abstain": "abstained when answerable",
            "resolved": "citations resolving to a real quote", "supported": "citations judged supported",
            "cited_expected": "answers citing an expected file", "uncited": "uncited sentences",
-           "latency_p50": "latency median", "latency_p90": "latency p90"}
+           "latency_p50": "latency median", "latency_p90": "latency p90",
+           "answer_stated": "answers stating the answer string", "facts": "key-fact recall (answer)", "fully_answered": "answers stating every key fact",
+           "facts_in_passages": "key facts held by the top k passages"}
 
 
 def summary_rows(report) -> list[list[str]]:

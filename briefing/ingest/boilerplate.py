@@ -64,10 +64,62 @@ def is_boilerplate(line: str) -> bool:
     if not any(c.isalnum() for c in s):
         return True
     key = s.lower().strip(" .:;,!?»«›‹>|•·-–—…*_#\"'()[]")
-    if key in _CHROME:
+    if key in _CHROME or promo_rule(s) is not None:
         return True
     if _COOKIE.match(key) and len(s) <= 400:
         return True
     if len(s) > 100:
         return False
     return any(p.fullmatch(key) for p in _CHROME_PATTERNS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Promo and page chrome inside article text: calls to action, newsletter boxes, author contact lines, related-link
+# lines, bylines and datelines left on a line of their own. Each rule has a name so `benchmarks/boilerplate.py`
+# can say how many lines of a corpus it removes.
+
+_EMAIL = r"[\w.+-]+@[\w-]+\.[\w.]+"
+PROMO_RULES: dict[str, re.Pattern] = {
+    # "Need a break? Play the USA TODAY Daily Crossword Puzzle."
+    "game promo": re.compile(r"(?:need a break\?|play (?:the|our|today's)\b).{0,80}\b(?:crossword|puzzle|sudoku|"
+                             r"wordle|word game|quiz)(?:zes|s)?\b.{0,40}", re.IGNORECASE),
+    # "Sign up for Today's Best Articles in your inbox...", "Support local journalism. Unlock unlimited digital
+    # access ... Click here and subscribe today."
+    "newsletter or subscription": re.compile(
+        r"(?![\"“‘'])(?=.*\b(?:sign up|subscribe|unlock unlimited)\b)"
+        r"(?=.*\b(?:newsletters?|inbox|e-?mails?|sign up here|here|today|digital access|subscribers?|save|"
+        r"free)\b).{0,300}", re.IGNORECASE),
+    # "Eric Lagatta covers breaking and trending news for USA TODAY. Reach him at elagatta@gannett.com"
+    "author contact": re.compile(
+        rf"(?=.*(?:{_EMAIL}|\bon (?:x|twitter|instagram|bluesky|facebook|threads)\b.{{0,20}}@\w+))"
+        r"(?=(?:contact|follow|reach|e-?mail)\b|.*\b(?:covers|reporter|writer|correspondent|columnist|editor)\b)"
+        r".{0,400}",
+        re.IGNORECASE),
+    # "More:Do food dyes make ADHD worse?", "Track California fires:Map traces current fires": a label glued to a
+    # linked headline
+    "related link": re.compile(r"(?![\"“‘'])(?![^:]*\b(?:said|says|added|told|wrote|asked|stated)\s*:)"
+                               r"[^.!?:\d\"“]{2,40}:(?=[A-Z$])[^\n]{0,160}"),
+    # "– Marina Pitofsky", "-- Sudiksha Kochi": a live blog entry's byline
+    "byline": re.compile(r"(?:[-–—−]{1,2}\s*)(?:[A-Z][\w.'’-]+)(?:\s+[A-Z][\w.'’-]+){0,3}"),
+    # "CNN —", "New York CNN Business —": a dateline on its own line
+    "dateline": re.compile(r"(?:[A-Z][\w.,()]*\s+){0,5}[—–]"),
+    # "We occasionally recommend interesting products ... we may earn an affiliate fee."
+    "affiliate or partner notice": re.compile(r".{0,200}\b(?:affiliate (?:fee|commission|link)s?|we may earn an? "
+                                              r"(?:affiliate|commission)|is an? [\w ]{0,20}content partner)\b.{0,200}",
+                                              re.IGNORECASE),
+    # "Prefer to listen? Check out the 5 Things podcast:"
+    "podcast promo": re.compile(r"(?:prefer to listen\?|(?:listen to|check out|subscribe to)\b).{0,60}\bpodcasts?\b"
+                                r".{0,40}", re.IGNORECASE),
+    # "This article is republished from The Conversation under a Creative Commons license."
+    "republication notice": re.compile(r"this (?:article|story) (?:is|was|has been) republished from\b.{0,200}",
+                                       re.IGNORECASE),
+}
+
+
+def promo_rule(line: str) -> str | None:
+    """The name of the promo or chrome rule a whole line matches (see ``PROMO_RULES``), or None. Lines of more
+    than 400 characters are article text whatever they contain."""
+    s = " ".join(line.split())
+    if len(s) > 400:
+        return None
+    return next((name for name, pattern in PROMO_RULES.items() if pattern.fullmatch(s)), None)

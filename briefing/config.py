@@ -28,6 +28,8 @@ ENV_INT8 = "BRIEFING_INT8"
 ENV_LLM = "BRIEFING_LLM"
 ENV_CHAT_MODEL = "BRIEFING_MODEL"
 ENV_MAX_CONTEXT = "BRIEFING_MAX_CONTEXT"
+ENV_LOCAL_MODEL = "BRIEFING_LOCAL_MODEL"  # a GGUF path or an installed model's name, for --llm local
+ENV_STRUCTURED = "BRIEFING_STRUCTURED"  # JSON-schema output from OpenAI-compatible servers
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Settings:
     xdg_cache_home: str | None = None
     ivf_threshold: int = DEFAULT_IVF_THRESHOLD
     nprobe: int = DEFAULT_NPROBE
+    local_model: str | None = None
+    structured: bool = False
 
     @property
     def endpoint_configured(self) -> bool:
@@ -74,6 +78,8 @@ def settings() -> Settings:
         xdg_cache_home=env.get("XDG_CACHE_HOME") or None,
         ivf_threshold=_int("BRIEFING_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD),
         nprobe=_int("BRIEFING_NPROBE", DEFAULT_NPROBE),
+        local_model=env.get(ENV_LOCAL_MODEL) or None,
+        structured=env.get(ENV_STRUCTURED, "").strip().lower() in ("1", "true", "yes", "on"),
     )
 
 

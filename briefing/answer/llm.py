@@ -42,6 +42,11 @@ class Completion:
     usage: dict
     model: str
     finish_reason: str | None = None
+    notes: tuple[str, ...] = ()  # what the reader should know about how the reply was obtained (a fallback, say)
+
+
+class StructuredRefused(LLMError):
+    """The server refused a JSON-schema ``response_format`` (HTTP 400/422): ask again in plain text."""
 
 
 class LLM(Protocol):
@@ -101,8 +106,11 @@ class OpenAIChat:
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIChat(model={self.model!r}, url={self.url!r}, timeout={self.timeout:g})"
 
-    def complete(self, messages: list[dict], *, on_token: Callable[[str], None] | None = None) -> Completion:
-        """Send ``messages``; stream when ``on_token`` is given. Raises ``LLMError`` (one line) on any failure."""
+    def complete(self, messages: list[dict], *, on_token: Callable[[str], None] | None = None,
+                 schema: dict | None = None) -> Completion:
+        """Send ``messages``; stream when ``on_token`` is given. With ``schema`` the reply is constrained to that
+        JSON schema (``response_format`` json_schema; not streamed), and a server that refuses it raises
+        ``StructuredRefused``. Raises ``LLMError`` (one line) on any failure."""
         try:
             import openai
         except ImportError:
@@ -115,10 +123,17 @@ class OpenAIChat:
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
         }
+        if schema is not None:
+            kwargs["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": "cited_answer", "schema": schema}}
         try:
-            if on_token is None:
+            if on_token is None or schema is not None:
                 return self._complete(kwargs)
             return self._stream(kwargs, on_token)
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
+            if schema is not None and not _CONTEXT_ERROR.search(self._server_message(err)):
+                raise StructuredRefused(self._explain(err)) from None
+            raise LLMError(self._explain(err)) from None
         except openai.OpenAIError as err:
             # "from None": the chained httpx exceptions add nothing for the user and carry request details.
             raise LLMError(self._explain(err)) from None

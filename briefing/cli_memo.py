@@ -60,7 +60,8 @@ def memo(week, since, until, topics, fmt, output, llm, model, local_model, struc
     generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
     session = Session(config.index_dir(index_path))
     window = choose_window(session.store, week, since, until)
-    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context)
+    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),
+                        max_context=getattr(generator, "max_context", None) or config.max_context(max_context))
     text = render(result, fmt, template)
     if output:
         Path(output).write_text(text, encoding="utf-8")

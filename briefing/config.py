@@ -14,6 +14,9 @@ DEFAULT_K = 6
 DEFAULT_SEARCH_K = 5
 DEFAULT_PER_DOC = 2
 DEFAULT_MAX_CONTEXT = 3000  # prompt tokens: fits a 4096-token local model with room for the answer
+# The embedded local model's prompt budget (--llm local): prompt processing is most of an answer's time on a CPU,
+# and key-fact recall on nuggets-dev did not gain from more (benchmarks/local_llm.py, README "Local LLM").
+DEFAULT_LOCAL_MAX_CONTEXT = 2000
 DEFAULT_LLM_TIMEOUT = 60.0
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_IVF_THRESHOLD = 100_000
@@ -101,13 +104,14 @@ def index_dir(value: str | None) -> Path:
     return Path(value or settings().index)
 
 
-def max_context(value: int | None) -> int:
-    """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else 3000."""
+def max_context(value: int | None, default: int = DEFAULT_MAX_CONTEXT) -> int:
+    """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else
+    ``default`` (3000; the local model's is :data:`DEFAULT_LOCAL_MAX_CONTEXT`)."""
     if value:
         return int(value)
     raw = settings().max_context
     try:
-        return int(raw) if raw else DEFAULT_MAX_CONTEXT
+        return int(raw) if raw else default
     except ValueError:
         from briefing.errors import UsageError
 

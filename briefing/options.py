@@ -57,7 +57,8 @@ strict_option = click.option("--strict", is_flag=True,
 
 def max_context_option(what: str = "Prompt token budget; passages are trimmed to fit"):
     return click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar=config.ENV_MAX_CONTEXT,
-                        default=config.DEFAULT_MAX_CONTEXT, show_default=True, help=f"{what} [env BRIEFING_MAX_CONTEXT].")
+                        default=None, help=f"{what} [env BRIEFING_MAX_CONTEXT; default {config.DEFAULT_MAX_CONTEXT}, "
+                                           f"{config.DEFAULT_LOCAL_MAX_CONTEXT} for --llm local].")
 
 
 def window_options(since_help: str = "Only articles published on or after this date.",

@@ -187,9 +187,13 @@ def test_a_server_refusing_the_schema_is_asked_in_plain_text(openai_server, seed
     chat = structured_server_chat(openai_server)
     gen = LLMGenerator(chat)
     openai_server.enqueue(status=400, error="response_format json_schema is not supported")
+    openai_server.enqueue(status=422, error="response_format: Input should be 'text'")
     openai_server.enqueue(text="Macron announced the creation of a new joint working group [1].")
     result = answer(Session(seed_index), "what did Macron announce", gen)
-    assert "response_format" not in openai_server.requests[-1].body
+    first, second, third = (r.body for r in openai_server.requests[-3:])
+    assert first["response_format"]["type"] == "json_schema"
+    assert second["response_format"]["type"] == "json_object" and second["response_format"]["schema"]
+    assert "response_format" not in third
     assert result.citations and any("refused structured output" in w for w in result.warnings)
     openai_server.enqueue(text="Macron announced the creation of a new joint working group [1].")
     answer(Session(seed_index), "what did Macron announce", gen)  # remembered: no second refusal
@@ -219,3 +223,10 @@ def test_mostly_unverified_citations_are_called_out(seed_index):
     wrong = "Macron resigned as president [1]. Turkey left NATO [2]. Britain rejoined the EU [3]."
     result = answer(Session(seed_index), "what did Macron announce", LLMGenerator(StubLLM(wrong)))
     assert any("citations could not be verified" in w for w in result.warnings)
+
+
+def test_a_failed_pip_run_is_reduced_to_the_line_that_says_why():
+    log = ("Collecting llama-cpp-python==0.3.36\n  [12/193] /usr/bin/gcc -Werror=implicit-int -c ggml.c\n"
+           "  OSError: [Errno 28] No space left on device: '/tmp/build'\nERROR: Failed building wheel\n")
+    assert "No space left on device" in local_install._pip_reason(log)
+    assert local_install._pip_reason("ERROR: No matching distribution found for x==1\n").startswith("ERROR: No matching")

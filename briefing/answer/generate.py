@@ -78,7 +78,8 @@ def make_generator(kind: str = "auto", model: str | None = None, max_context: in
     the cited-sentences JSON schema (``answer/structured.py``); the default is on for the local model and
     ``BRIEFING_STRUCTURED`` (default off) for OpenAI-compatible servers."""
     kind = choose(kind, local_model)
-    budget = config.max_context(max_context)
+    budget = config.max_context(max_context, config.DEFAULT_LOCAL_MAX_CONTEXT if kind == "local"
+                                else config.DEFAULT_MAX_CONTEXT)
     if kind == "extractive":
         return ExtractiveGenerator()
     if kind == "stub":

@@ -97,6 +97,7 @@ class OpenAIChat:
         self.temperature = temperature
         self.name = f"openai:{self.model}"
         self._client: openai.OpenAI | None = None
+        self._schema_style = "json_schema"  # OpenAI, vLLM, Ollama, llama.cpp's own server
 
     @property
     def url(self) -> str:
@@ -124,14 +125,16 @@ class OpenAIChat:
             "temperature": self.temperature,
         }
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_schema",
-                                         "json_schema": {"name": "cited_answer", "schema": schema}}
+            kwargs["response_format"] = _response_format(self._schema_style, schema)
         try:
             if on_token is None or schema is not None:
                 return self._complete(kwargs)
             return self._stream(kwargs, on_token)
         except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
             if schema is not None and not _CONTEXT_ERROR.search(self._server_message(err)):
+                if self._schema_style == "json_schema":  # llama-cpp-python's server takes json_object + schema
+                    self._schema_style = "json_object"
+                    return self.complete(messages, schema=schema)
                 raise StructuredRefused(self._explain(err)) from None
             raise LLMError(self._explain(err)) from None
         except openai.OpenAIError as err:
@@ -376,6 +379,14 @@ def _first_sentence(text: str) -> str:
 
 def _rough_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
+
+
+def _response_format(style: str, schema: dict) -> dict:
+    """``response_format`` for a JSON schema: OpenAI's ``json_schema`` form, or ``json_object`` with the schema
+    beside it (llama-cpp-python's server)."""
+    if style == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "cited_answer", "schema": schema}}
 
 
 def _usage(usage: object) -> dict:

@@ -105,7 +105,8 @@ def install_bindings(say: Say, *, log: Path, rebuild: bool = False, python: str 
     else:
         env["CMAKE_ARGS"] = cmake_args(cpu_flags())
         say(f"building for this CPU with CMAKE_ARGS={env['CMAKE_ARGS'] or '(native defaults)'}")
-    cmd = [python, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--progress-bar", "off"]
+    cmd = [python, "-m", "pip", "install", "-v", "--no-cache-dir", "--disable-pip-version-check", "--progress-bar",
+           "off"]
     cmd += ["--force-reinstall", "--no-deps", PACKAGE] if rebuild else [PACKAGE]
     say(f"installing {PACKAGE} from source (5-10 minutes on 2 cores; log: {log})")
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,7 @@ def install_bindings(say: Say, *, log: Path, rebuild: bool = False, python: str 
                 code = proc.wait(timeout=60)
                 break
             except subprocess.TimeoutExpired:
-                say(f"  still building ({(time.monotonic() - start) / 60:.0f} min)")
+                say(f"  still building ({(time.monotonic() - start) / 60:.0f} min{_build_step(log)})")
             except KeyboardInterrupt:
                 proc.terminate()
                 proc.wait()
@@ -131,14 +132,26 @@ def install_bindings(say: Say, *, log: Path, rebuild: bool = False, python: str 
     return "built"
 
 
+def _build_step(log: Path) -> str:
+    """``, step 120/193`` from the last compile step ninja wrote to the log, if any."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    steps = re.findall(r"\[(\d+)/(\d+)\]", tail)
+    return f", step {steps[-1][0]}/{steps[-1][1]}" if steps else ""
+
+
 def _pip_reason(output: str) -> str:
     """The line of pip's output that says why it failed, shortened."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
     patterns = (r"No space left on device", r"(?i)could not find a version|no matching distribution",
                 r"(?i)(failed to establish|connection|network is unreachable|temporary failure in name)",
-                r"(?i)CMake Error|error:|compiler", r"^ERROR:")
+                r"CMake Error", r"(?i)\berror: ", r"^ERROR:")
     for pattern in patterns:
-        hit = next((ln for ln in lines if re.search(pattern, ln)), None)
+        hit = next((ln for ln in reversed(lines) if re.search(pattern, ln)), None)
         if hit:
             return hit[:240]
     return (lines[-1] if lines else "pip gave no output")[:240]

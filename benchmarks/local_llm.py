@@ -38,11 +38,12 @@ def key_fact_recall(text: str, nuggets: list[list[str]]) -> float:
     return found / len(nuggets) if nuggets else 0.0
 
 
-def build_indexes(work: Path) -> dict[str, Path]:
+def build_indexes(work: Path, names) -> dict[str, Path]:
+    """An index per corpus under ``work``, built unless it is there (``briefing index`` is incremental anyway)."""
     out = {}
-    for name, src in CORPORA.items():
-        index = work / f"index-{name}"
-        if not (index / "manifest.json").exists() and not any(index.glob("*.sqlite*")):
+    for name in names:
+        src, index = CORPORA[name], work / f"index-{name}"
+        if not (index / "briefing.sqlite").exists():
             print(f"indexing {name} ...", file=sys.stderr, flush=True)
             subprocess.run([BRIEFING, "index", str(src), "--index", str(index), "-q"], check=True,
                            stdout=subprocess.DEVNULL)
@@ -50,7 +51,7 @@ def build_indexes(work: Path) -> dict[str, Path]:
     return out
 
 
-def quality(indexes: dict[str, Path], generator, label: str) -> dict:
+def quality(indexes: dict[str, Path], generator, label: str, corpus: str | None = None) -> dict:
     from briefing.answer.ask import answer
     from briefing.answer.session import Session
     from briefing.evaluate.metrics import DiskText, citation_resolves
@@ -61,6 +62,8 @@ def quality(indexes: dict[str, Path], generator, label: str) -> dict:
     abstained = false_abstain = unanswerable = citations = unresolved = unsupported = fallbacks = 0
     for line in NUGGETS.read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
+        if corpus and q["corpus"] != corpus:
+            continue
         start = time.perf_counter()
         a = answer(sessions[q["corpus"]], q["question"], generator)
         seconds.append(time.perf_counter() - start)
@@ -146,6 +149,7 @@ def main() -> None:
     ap.add_argument("--budgets", default="1200,2000,3000")
     ap.add_argument("--local-model", default=None)
     ap.add_argument("--speed-budget", type=int, default=None, help="--max-context for the speed runs")
+    ap.add_argument("--corpus", choices=sorted(CORPORA), default=None, help="only this corpus's questions")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
@@ -153,16 +157,17 @@ def main() -> None:
     from briefing.answer.generate import make_generator
 
     args.work.mkdir(parents=True, exist_ok=True)
-    indexes = build_indexes(args.work)
+    indexes = build_indexes(args.work, [args.corpus] if args.corpus else sorted(CORPORA))
     report: dict = {"quality": [], "speed": None}
     if not args.skip_quality:
-        report["quality"].append(quality(indexes, make_generator("extractive"), "extractive"))
+        report["quality"].append(quality(indexes, make_generator("extractive"), "extractive", args.corpus))
         for budget in (int(b) for b in args.budgets.split(",") if b):
             gen = make_generator("local", max_context=budget, local_model=args.local_model)
-            report["quality"].append(quality(indexes, gen, f"{gen.name} @{budget}"))
+            report["quality"].append(quality(indexes, gen, f"{gen.name} @{budget}", args.corpus))
     if not args.skip_speed:
-        report["speed"] = speed(indexes["seeds"], args.local_model, args.speed_budget)
-        report["throughput"] = throughput(indexes["seeds"], args.local_model, args.speed_budget or 3000)
+        seeds = build_indexes(args.work, ["seeds"])["seeds"]
+        report["speed"] = speed(seeds, args.local_model, args.speed_budget)
+        report["throughput"] = throughput(seeds, args.local_model, args.speed_budget or 2000)
     print("| generator | key-fact recall | abstentions | false abstentions | citations | unverifiable quotes | "
           "unsupported | extractive fallbacks | median s |")
     print("|---|---|---|---|---|---|---|---|---|")

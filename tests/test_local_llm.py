@@ -24,14 +24,15 @@ pytestmark = pytest.mark.llm
 
 # Read at import, before the session fixture points BRIEFING_CACHE_DIR at a temporary folder: the user's cache.
 MODEL = installed_model()
+MODEL_PATH = str(MODEL.path()) if MODEL is not None else None
 MARK = re.compile(r"\[(\d+)(\?)?\]")
 
 
 @pytest.fixture(scope="module")
 def model_path() -> str:
-    if MODEL is None or not bindings_available():
+    if MODEL_PATH is None or not bindings_available():
         pytest.fail("no local model installed: run `briefing local install` (make test-llm does)")
-    return str(MODEL.path())
+    return MODEL_PATH
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_a_model_that_declines_despite_evidence_falls_back_to_extractive(seed_in
 def test_a_memo_with_the_local_model_completes(seed_index, model_path, tmp_path):
     out = tmp_path / "memo.json"
     code, _, err = run(["memo", "--since", "2025-11-20", "--until", "2025-11-28", "--index", str(seed_index),
-                        "--llm", "local", "--local-model", model_path, "-o", str(out)])
+                        "--llm", "local", "--local-model", model_path, "--max-context", "1200", "-o", str(out)])
     assert code == 0, err
     memo = json.loads(out.read_text(encoding="utf-8"))
     assert memo["llm"].startswith("local:") and memo["citations"]
@@ -156,7 +157,7 @@ def llama_server(model_path):
 def test_llama_cpp_server_through_the_openai_client(seed_index, llama_server, mode):
     env = {"OPENAI_BASE_URL": llama_server, "BRIEFING_LLM_TIMEOUT": "300"}
     code, out, err = run(["ask", "what did Macron announce", "--index", str(seed_index), "--json", "--llm", "openai",
-                          mode], env=env)
+                          "--max-context", "2000", mode], env=env)
     assert code == 0, err
     result = json.loads(out)
     assert result["llm"].startswith("openai:") or result["llm"].startswith("extractive (after openai:")

@@ -5,6 +5,7 @@ nothing), every failure is one line (:class:`~briefing.errors.LocalInstallError`
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import re
@@ -31,13 +32,13 @@ _X86_FLAGS = (("avx", "GGML_AVX"), ("avx2", "GGML_AVX2"), ("fma", "GGML_FMA"), (
               ("bmi2", "GGML_BMI2"), ("avx512f", "GGML_AVX512"), ("avx512_vnni", "GGML_AVX512_VNNI"),
               ("avx512vbmi", "GGML_AVX512_VBMI"), ("avx512_bf16", "GGML_AVX512_BF16"), ("avx_vnni", "GGML_AVX_VNNI"))
 _AMX = ("amx_tile", "amx_int8", "amx_bf16")
-# Run in a child process: a build that crashes on this CPU (SIGSEGV) must not take briefing down with it. The
-# prompt is longer than one micro-batch, which is where the AMX kernels of a GCC 12 build crash.
+# Run in a child process: a build that crashes on this CPU (SIGSEGV, SIGILL) must not take briefing down with it.
+# The prompt spans several micro-batches, which is where the AMX kernels of a GCC 12 build crash.
 _SMOKE = """
 import sys, time, llama_cpp
-llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=1024, n_batch=256, n_ubatch=256,
+llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=512, n_batch=64, n_ubatch=64,
                       n_threads=len(__import__("os").sched_getaffinity(0)), verbose=False)
-tokens = llm.tokenize(("The coalition met on Tuesday to discuss security guarantees. " * 60).encode())[:600]
+tokens = llm.tokenize(("The coalition met on Tuesday to discuss security guarantees. " * 20).encode())[:200]
 t = time.perf_counter()
 llm.eval(tokens)
 print(f"{len(tokens) / (time.perf_counter() - t):.0f}")
@@ -268,11 +269,33 @@ def smoke_test(path: Path, python: str = sys.executable) -> float:
     return float(done.stdout.strip() or 0)
 
 
+def build_key() -> list | None:
+    """What identifies the installed llama.cpp build: its shared libraries' names, sizes and mtimes."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    lib = Path(list(spec.submodule_search_locations)[0]) / "lib"
+    return sorted([p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in lib.glob("*.so*") if p.is_file())
+
+
 def install(model: LocalModel, say: Say, *, rebuild: bool = False) -> dict:
-    """The bindings, then the model, then one run of the model on a long prompt. What each step did."""
+    """The bindings, then the model, then one run of the model on a prompt of several micro-batches (skipped when
+    this build already ran this model). What each step did."""
     log = models_dir().parent / "llama-cpp-build.log"
     steps = {"bindings": install_bindings(say, log=log, rebuild=rebuild), "model": install_model(model, say)}
-    say(f"{model.name}: checking that it runs")
+    checked = model.path().with_name(model.path().name + ".runs.json")
+    key = {"build": build_key(), "sha256": model.sha256}
+    try:
+        known = json.loads(checked.read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        known = False
+    if known and not rebuild:
+        say(f"ready: {model.name} already ran with this build; use it with --llm local (or BRIEFING_LLM=local)")
+        return {**steps, "smoke": "kept", "path": str(model.path())}
+    say(f"{model.name}: checking that it runs on this CPU")
     speed = smoke_test(model.path())
+    checked.write_text(json.dumps(key), encoding="utf-8")
     say(f"ready: {speed:.0f} prompt tokens/s on this machine; use it with --llm local (or BRIEFING_LLM=local)")
-    return {**steps, "prompt_tokens_per_s": speed, "path": str(model.path())}
+    return {**steps, "smoke": "ran", "prompt_tokens_per_s": speed, "path": str(model.path())}

@@ -16,7 +16,7 @@ DEFAULT_PER_DOC = 2
 DEFAULT_MAX_CONTEXT = 3000  # prompt tokens: fits a 4096-token local model with room for the answer
 # The embedded local model's prompt budget (--llm local): prompt processing is most of an answer's time on a CPU,
 # and key-fact recall on nuggets-dev did not gain from more (benchmarks/local_llm.py, README "Local LLM").
-DEFAULT_LOCAL_MAX_CONTEXT = 2000
+DEFAULT_LOCAL_MAX_CONTEXT = 1200
 DEFAULT_LLM_TIMEOUT = 60.0
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_IVF_THRESHOLD = 100_000

@@ -230,3 +230,14 @@ def test_a_failed_pip_run_is_reduced_to_the_line_that_says_why():
            "  OSError: [Errno 28] No space left on device: '/tmp/build'\nERROR: Failed building wheel\n")
     assert "No space left on device" in local_install._pip_reason(log)
     assert local_install._pip_reason("ERROR: No matching distribution found for x==1\n").startswith("ERROR: No matching")
+
+
+def test_llama_cpp_pythons_500_for_an_unknown_response_format_counts_as_a_refusal(openai_server, seed_index):
+    gen = LLMGenerator(structured_server_chat(openai_server))
+    openai_server.enqueue(status=500, error="1 validation error: ('body', 'response_format', 'type') Input should "
+                                            "be 'text' or 'json_object'")
+    openai_server.enqueue(text=json.dumps({"sentences": [{"text": "Macron announced the creation of a new joint "
+                                                                  "working group.", "cites": [1]}]}))
+    result = answer(Session(seed_index), "what did Macron announce", gen)
+    assert openai_server.requests[-1].body["response_format"]["type"] == "json_object"
+    assert result.citations and result.text.endswith("[1].")

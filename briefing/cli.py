@@ -15,7 +15,8 @@ from briefing import config
 from briefing.embed.select import BACKENDS
 from briefing.errors import BriefingError, UsageError
 from briefing.options import (chat_model_option, check_output, check_text, check_window, index_option, llm_option,
-                              max_context_option, read_batch, strict_option, window_options)
+                              local_model_option, max_context_option, read_batch, strict_option, structured_option,
+                              window_options)
 
 
 def _err(msg: str) -> None:
@@ -219,12 +220,15 @@ def status(index_path, as_json, check):
               help="Passages retrieved for the answer.")
 @llm_option()
 @chat_model_option
+@local_model_option
+@structured_option
 @max_context_option()
 @window_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and warnings as JSON.")
 @strict_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
-def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, output):
+def ask(question, index_path, k, llm, model, local_model, structured, max_context, since, until, as_json, strict,
+        output):
     """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""
     from briefing.answer.ask import answer
     from briefing.answer.generate import make_generator
@@ -236,7 +240,7 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
     check_window(since, until)
     check_output(output, config.index_dir(index_path))
-    generator = make_generator(llm, model, max_context)
+    generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
     session = Session(config.index_location(index_path))
     tty = sys.stdout.isatty() and not as_json
     preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
@@ -278,7 +282,7 @@ def _register() -> None:
     """Commands that live in their own modules."""
     import importlib
 
-    for module, name in (("cli_memo", "memo"), ("cli_eval", "eval_command")):
+    for module, name in (("cli_memo", "memo"), ("cli_eval", "eval_command"), ("cli_local", "local")):
         try:
             mod = importlib.import_module(f".{module}", __package__)
         except ModuleNotFoundError as exc:

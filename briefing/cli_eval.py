@@ -9,21 +9,23 @@ from pathlib import Path
 import click
 
 from briefing import config
-from briefing.options import chat_model_option, index_option
+from briefing.options import chat_model_option, index_option, local_model_option, structured_option
 
 @click.command("eval")
 @click.argument("questions", type=click.Path(path_type=Path))
 @index_option
 @click.option("-k", type=click.IntRange(1, 50), default=config.DEFAULT_K, show_default=True,
               help="Passages for the answer, and the N of recall@N.")
-@click.option("--llm", type=click.Choice(["auto", "openai", "extractive", "stub", "none"]), default="auto",
+@click.option("--llm", type=click.Choice(["auto", "openai", "local", "extractive", "stub", "none"]), default="auto",
               show_default=True, help="Generator for the answers; none evaluates retrieval and abstention only.")
 @chat_model_option
+@local_model_option
+@structured_option
 @click.option("--min-hit", "min_hit", multiple=True, metavar="METRIC=MIN",
               help="Exit 1 when a metric is below MIN: hit@3=0.8, 3=0.8, mrr=0.5, recall@5=0.4, abstain=1 "
                    "(repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Per-question records and the summary as JSON.")
-def eval_command(questions, index_path, k, llm, model, min_hit, as_json):
+def eval_command(questions, index_path, k, llm, model, local_model, structured, min_hit, as_json):
     """Score search and ask on QUESTIONS.jsonl: hit@k, MRR@10, answer recall, abstention and citation checks.
 
     Each line: {"question": ..., "expected_paths": [...], "expected_answer": ..., "answerable": true}.
@@ -39,7 +41,7 @@ def eval_command(questions, index_path, k, llm, model, min_hit, as_json):
     if llm != "none":
         from briefing.answer.generate import make_generator
 
-        generator = make_generator(llm, model)
+        generator = make_generator(llm, model, local_model=local_model, structured=structured)
     session = Session(config.index_location(index_path))
     with progress_bar() as bar:
         report = evaluate.run(session, qs, k=k, generator=generator,

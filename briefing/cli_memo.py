@@ -9,8 +9,8 @@ import click
 
 from briefing import config
 from briefing.errors import UsageError
-from briefing.options import (chat_model_option, check_output, index_option, llm_option, max_context_option,
-                              strict_option, window_options)
+from briefing.options import (chat_model_option, check_output, index_option, llm_option, local_model_option,
+                              max_context_option, strict_option, structured_option, window_options)
 
 FORMATS = ("md", "html", "json")
 
@@ -26,6 +26,8 @@ FORMATS = ("md", "html", "json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the memo to FILE.")
 @llm_option(what="Writer")
 @chat_model_option
+@local_model_option
+@structured_option
 @max_context_option("Prompt token budget per section")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False),
               help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.memo.render).")
@@ -33,7 +35,8 @@ FORMATS = ("md", "html", "json")
               help="Also use the undated articles (the header counts them and every citation of one says undated).")
 @strict_option
 @index_option
-def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, include_undated, strict,
+def memo(week, since, until, topics, fmt, output, llm, model, local_model, structured, max_context, template,
+         include_undated, strict,
          index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree
     and what to watch, every line cited to an exact quote.
@@ -59,10 +62,11 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
-    generator = make_generator(llm, model, max_context)
+    generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
     session = Session(config.index_location(index_path))
     window = choose_window(session.store, week, since, until)
-    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context,
+    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),
+                        max_context=getattr(generator, "max_context", None) or config.max_context(max_context),
                         include_undated=include_undated)
     text = render(result, fmt, template)
     if output:

@@ -14,6 +14,9 @@ DEFAULT_K = 6
 DEFAULT_SEARCH_K = 5
 DEFAULT_PER_DOC = 2
 DEFAULT_MAX_CONTEXT = 3000  # prompt tokens: fits a 4096-token local model with room for the answer
+# The embedded local model's prompt budget (--llm local): prompt processing is most of an answer's time on a CPU,
+# and key-fact recall on nuggets-dev did not gain from more (benchmarks/local_llm.py, README "Local LLM").
+DEFAULT_LOCAL_MAX_CONTEXT = 1200
 DEFAULT_LLM_TIMEOUT = 60.0
 DEFAULT_CHAT_MODEL = "gpt-4o-mini"
 DEFAULT_IVF_THRESHOLD = 100_000
@@ -29,6 +32,8 @@ ENV_INT8 = "BRIEFING_INT8"
 ENV_LLM = "BRIEFING_LLM"
 ENV_CHAT_MODEL = "BRIEFING_MODEL"
 ENV_MAX_CONTEXT = "BRIEFING_MAX_CONTEXT"
+ENV_LOCAL_MODEL = "BRIEFING_LOCAL_MODEL"  # a GGUF path or an installed model's name, for --llm local
+ENV_STRUCTURED = "BRIEFING_STRUCTURED"  # JSON-schema output from OpenAI-compatible servers
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Settings:
     ivf_threshold: int = DEFAULT_IVF_THRESHOLD
     nprobe: int = DEFAULT_NPROBE
     pg_ef_search: int = DEFAULT_PG_EF_SEARCH
+    local_model: str | None = None
+    structured: bool = False
 
     @property
     def endpoint_configured(self) -> bool:
@@ -77,6 +84,8 @@ def settings() -> Settings:
         ivf_threshold=_int("BRIEFING_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD),
         nprobe=_int("BRIEFING_NPROBE", DEFAULT_NPROBE),
         pg_ef_search=_int("BRIEFING_PG_EF_SEARCH", DEFAULT_PG_EF_SEARCH),
+        local_model=env.get(ENV_LOCAL_MODEL) or None,
+        structured=env.get(ENV_STRUCTURED, "").strip().lower() in ("1", "true", "yes", "on"),
     )
 
 
@@ -112,13 +121,14 @@ def index_location(value: str | None) -> str | Path:
 index_dir = index_location  # the name before indexes could live on a server
 
 
-def max_context(value: int | None) -> int:
-    """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else 3000."""
+def max_context(value: int | None, default: int = DEFAULT_MAX_CONTEXT) -> int:
+    """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else
+    ``default`` (3000; the local model's is :data:`DEFAULT_LOCAL_MAX_CONTEXT`)."""
     if value:
         return int(value)
     raw = settings().max_context
     try:
-        return int(raw) if raw else DEFAULT_MAX_CONTEXT
+        return int(raw) if raw else default
     except ValueError:
         from briefing.errors import UsageError
 

@@ -25,3 +25,7 @@ class ModelError(BriefingError):
 
 class LLMError(BriefingError):
     """The configured LLM endpoint failed in a way retries could not fix."""
+
+
+class LocalInstallError(BriefingError):
+    """``briefing local install`` cannot build the llama.cpp bindings or assemble the model."""

@@ -29,14 +29,24 @@ index_option = click.option("--index", "index_path", envvar=config.ENV_INDEX, de
                             show_default=True, type=click.Path(file_okay=False),
                             help="Index directory, or a postgresql://user@host:port/db URL [env BRIEFING_INDEX].")
 
-LLM_CHOICES = ["auto", "openai", "extractive", "stub"]
+LLM_CHOICES = ["auto", "openai", "local", "extractive", "stub"]
 
 
 def llm_option(choices=LLM_CHOICES, what: str = "Generator"):
     """``--llm``: which generator writes; ``auto`` means openai when an endpoint is configured."""
     return click.option("--llm", type=click.Choice(choices), envvar=config.ENV_LLM, default="auto", show_default=True,
-                        help=f"{what}: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else extractive "
-                             "[env BRIEFING_LLM].")
+                        help=f"{what}: auto is openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else the local "
+                             "model when installed (briefing local install), else extractive [env BRIEFING_LLM].")
+
+
+local_model_option = click.option("--local-model", envvar=config.ENV_LOCAL_MODEL, default=None, metavar="PATH.gguf",
+                                  help="A GGUF chat model for --llm local (Ollama's, llama.cpp's), or an installed "
+                                       "model's name [env BRIEFING_LOCAL_MODEL; default the installed model].")
+structured_option = click.option("--structured/--no-structured", default=None,
+                                 help="Constrain the reply to JSON sentences with their cited passage numbers "
+                                      "(servers that accept response_format json_schema; plain text where "
+                                      "refused) [env BRIEFING_STRUCTURED; default on for --llm local, off for "
+                                      "openai].")
 
 
 chat_model_option = click.option("--model", envvar=config.ENV_CHAT_MODEL, default=None,
@@ -47,7 +57,8 @@ strict_option = click.option("--strict", is_flag=True,
 
 def max_context_option(what: str = "Prompt token budget; passages are trimmed to fit"):
     return click.option("--max-context", type=click.IntRange(256, 1_000_000), envvar=config.ENV_MAX_CONTEXT,
-                        default=config.DEFAULT_MAX_CONTEXT, show_default=True, help=f"{what} [env BRIEFING_MAX_CONTEXT].")
+                        default=None, help=f"{what} [env BRIEFING_MAX_CONTEXT; default {config.DEFAULT_MAX_CONTEXT}, "
+                                           f"{config.DEFAULT_LOCAL_MAX_CONTEXT} for --llm local].")
 
 
 def window_options(since_help: str = "Only articles published on or after this date.",

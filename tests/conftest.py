@@ -16,7 +16,8 @@ SHARED = ROOT.parent / "shared"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFING_MODEL", "BRIEFING_INDEX"):
+for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFING_MODEL", "BRIEFING_INDEX", "BRIEFING_LOCAL_MODEL",
+            "BRIEFING_STRUCTURED"):
     os.environ.pop(var, None)
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}

@@ -9,7 +9,7 @@ from briefing.answer.cite import check
 from briefing.answer.dating import resolve_relative_dates
 from briefing.errors import UsageError
 from briefing.answer.evidence import FLOOR, asks_whats_new, assess, unmentioned
-from briefing.answer.generate import Generator
+from briefing.answer.generate import Draft, ExtractiveGenerator, Generator
 # one sentence for "nothing to answer from", decided before any LLM call or written by the model itself
 from briefing.answer.prompting import NO_ANSWER as INSUFFICIENT
 from briefing.answer.retrieve import SearchSettings
@@ -39,21 +39,46 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return Answer(question, INSUFFICIENT, (), True, (f"insufficient evidence: {evidence.reason}",),
                       generator.name, {}, tuple(hits))
     draft = generator.draft(question, hits, on_token=on_token)
+    warnings = list(draft.warnings)
     if draft.text.strip().rstrip(".").lower() == INSUFFICIENT.rstrip(".").lower():
-        return Answer(question, INSUFFICIENT, (), True, ("the model found no answer in the passages",), draft.llm,
-                      draft.usage, draft.passages)
+        # The evidence check found passages that bear on the question: do not give up silently on the model's say.
+        return _fallback(question, hits, draft, warnings, lead,
+                         f"{draft.llm} said the sources do not answer, but the evidence check found relevant passages",
+                         "the model found no answer in the passages")
     checked = check(draft.text, draft.passages)
-    warnings = list(checked.warnings)
     text = checked.text
     if not checked.citations and not text.strip():
-        text = INSUFFICIENT
-        warnings.append("the generator found no sentence in the passages that answers the question")
-    elif checked.citations and (absent := unmentioned(question, text, checked.citations)):
-        # the answer is about something else than what was asked: say so rather than quote its neighbours
-        return Answer(question, INSUFFICIENT, (), True,
-                      (f"insufficient evidence: no cited sentence mentions {', '.join(absent)}",), draft.llm,
+        return Answer(question, INSUFFICIENT, (), True, (*warnings, *checked.warnings,
+                      "the generator found no sentence in the passages that answers the question"), draft.llm,
                       draft.usage, draft.passages)
-    elif checked.citations:
+    absent = unmentioned(question, text, checked.citations) if checked.citations else []
+    if absent:
+        reason = f"no cited sentence mentions {', '.join(absent)}"
+        if draft.llm == ExtractiveGenerator.name:
+            # the answer is about something else than what was asked: say so rather than quote its neighbours
+            return Answer(question, INSUFFICIENT, (), True, (f"insufficient evidence: {reason}",), draft.llm,
+                          draft.usage, draft.passages)
+        return _fallback(question, hits, draft, warnings, lead, f"{draft.llm}'s answer: {reason}",
+                         f"insufficient evidence: {reason}")
+    warnings += checked.warnings
+    if checked.citations:
         text = lead + resolve_relative_dates(text, checked.citations)
+    failed = sum(not c.supported for c in checked.citations)
+    if checked.citations and failed * 2 > len(checked.citations):
+        warnings.append(f"{failed} of {len(checked.citations)} citations could not be verified against their "
+                        "passages: read this answer against the quotes")
     return Answer(question, text, checked.citations, not checked.citations, tuple(warnings), draft.llm,
                   draft.usage, draft.passages)
+
+
+def _fallback(question: str, hits, draft: Draft, warnings: list[str], lead: str, why: str, nothing: str) -> Answer:
+    """The sources' own sentences (extractive) where a model's draft cannot stand, said in ``warnings``; the
+    no-answer sentence with ``nothing`` when they hold no answer either."""
+    fallback = ExtractiveGenerator().draft(question, hits)
+    checked = check(fallback.text, fallback.passages)
+    if not checked.citations or unmentioned(question, checked.text, checked.citations):
+        return Answer(question, INSUFFICIENT, (), True, (*warnings, nothing), draft.llm, draft.usage, draft.passages)
+    warnings.append(f"{why}: this answer is their own sentences (extractive), not the model's")
+    text = lead + resolve_relative_dates(checked.text, checked.citations)
+    return Answer(question, text, checked.citations, False, (*warnings, *checked.warnings),
+                  f"extractive (after {draft.llm})", draft.usage, fallback.passages)

@@ -1,5 +1,5 @@
 """Generators write a draft answer citing ``[n]`` = ``passages[n-1]``; :func:`make_generator` is the one place that
-chooses which (extractive, an OpenAI-compatible endpoint, or the stub)."""
+chooses which (extractive, an OpenAI-compatible endpoint, the local model, or the stub)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Draft:
     passages: tuple[Hit, ...]
     llm: str
     usage: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # how the draft was obtained, when the reader should know (a fallback, say)
 
 
 class Generator(Protocol):
@@ -53,14 +54,32 @@ class LLMGenerator:
 
         messages, used = ask_messages(question, hits, max_context=self.max_context)
         done = self.llm.complete(messages, on_token=on_token)
-        return Draft(done.text, tuple(used), self.name, dict(done.usage))
+        return Draft(done.text, tuple(used), self.name, dict(done.usage), tuple(getattr(done, "notes", ())))
 
 
-def make_generator(kind: str = "auto", model: str | None = None, max_context: int | None = None) -> Generator:
-    """``auto`` picks ``openai`` when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else ``extractive``."""
-    if kind == "auto":
-        kind = "openai" if config.settings().endpoint_configured else "extractive"
-    budget = config.max_context(max_context)
+def choose(kind: str = "auto", local_model: str | None = None) -> str:
+    """What ``auto`` means here: ``openai`` when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else ``local``
+    when a local model is given or installed (with the llama.cpp bindings), else ``extractive``."""
+    if kind != "auto":
+        return kind
+    env = config.settings()
+    if env.endpoint_configured:
+        return "openai"
+    if local_model or env.local_model:
+        return "local"
+    from briefing.answer.local_models import bindings_available, installed_model
+
+    return "local" if bindings_available() and installed_model() is not None else "extractive"
+
+
+def make_generator(kind: str = "auto", model: str | None = None, max_context: int | None = None, *,
+                   local_model: str | None = None, structured: bool | None = None) -> Generator:
+    """The generator for ``--llm kind`` (see :func:`choose` for ``auto``). ``structured``: constrain the reply to
+    the cited-sentences JSON schema (``answer/structured.py``); the default is on for the local model and
+    ``BRIEFING_STRUCTURED`` (default off) for OpenAI-compatible servers."""
+    kind = choose(kind, local_model)
+    budget = config.max_context(max_context, config.DEFAULT_LOCAL_MAX_CONTEXT if kind == "local"
+                                else config.DEFAULT_MAX_CONTEXT)
     if kind == "extractive":
         return ExtractiveGenerator()
     if kind == "stub":
@@ -70,5 +89,17 @@ def make_generator(kind: str = "auto", model: str | None = None, max_context: in
     if kind == "openai":
         from briefing.answer.llm import OpenAIChat
 
-        return LLMGenerator(OpenAIChat(model), budget)
-    raise UsageError(f"unknown --llm {kind!r}; choose auto, openai, extractive or stub")
+        llm = OpenAIChat(model)
+        structured = config.settings().structured if structured is None else structured
+    elif kind == "local":
+        from briefing.answer.local import LocalChat
+
+        llm = LocalChat(local_model, max_context=budget)
+        structured = True if structured is None else structured
+    else:
+        raise UsageError(f"unknown --llm {kind!r}; choose auto, openai, local, extractive or stub")
+    if structured:
+        from briefing.answer.structured import StructuredChat
+
+        llm = StructuredChat(llm)
+    return LLMGenerator(llm, budget)

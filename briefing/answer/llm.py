@@ -43,6 +43,11 @@ class Completion:
     usage: dict
     model: str
     finish_reason: str | None = None
+    notes: tuple[str, ...] = ()  # what the reader should know about how the reply was obtained (a fallback, say)
+
+
+class StructuredRefused(LLMError):
+    """The server refused a JSON-schema ``response_format`` (HTTP 400/422): ask again in plain text."""
 
 
 class LLM(Protocol):
@@ -99,6 +104,7 @@ class OpenAIChat:
         self.name = f"openai:{self.model}"
         self._client: openai.OpenAI | None = None
         self._sent = Counter()  # requests sent by the current call: its first attempt and retries
+        self._schema_style = "json_schema"  # OpenAI, vLLM, Ollama, llama.cpp's own server
 
     @property
     def url(self) -> str:
@@ -108,8 +114,11 @@ class OpenAIChat:
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIChat(model={self.model!r}, url={self.url!r}, timeout={self.timeout:g})"
 
-    def complete(self, messages: list[dict], *, on_token: Callable[[str], None] | None = None) -> Completion:
-        """Send ``messages``; stream when ``on_token`` is given. Raises ``LLMError`` (one line) on any failure."""
+    def complete(self, messages: list[dict], *, on_token: Callable[[str], None] | None = None,
+                 schema: dict | None = None) -> Completion:
+        """Send ``messages``; stream when ``on_token`` is given. With ``schema`` the reply is constrained to that
+        JSON schema (``response_format`` json_schema; not streamed), and a server that refuses it raises
+        ``StructuredRefused``. Raises ``LLMError`` (one line) on any failure."""
         try:
             import openai
         except ImportError:
@@ -123,14 +132,25 @@ class OpenAIChat:
             "temperature": self.temperature,
         }
         self._sent.requests = 0
+        if schema is not None:
+            kwargs["response_format"] = _response_format(self._schema_style, schema)
         try:
-            if on_token is None:
+            if on_token is None or schema is not None:
                 return self._complete(kwargs)
             shown = Redacting(self._key, on_token)
             try:
                 return self._stream(kwargs, shown)
             finally:
                 shown.flush()
+        except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError) as err:
+            # llama-cpp-python's server answers an unknown response_format with a 500 naming it
+            refused = not isinstance(err, openai.InternalServerError) or "response_format" in self._server_message(err)
+            if schema is not None and refused and not _CONTEXT_ERROR.search(self._server_message(err)):
+                if self._schema_style == "json_schema":  # llama-cpp-python's server takes json_object + schema
+                    self._schema_style = "json_object"
+                    return self.complete(messages, schema=schema)
+                raise StructuredRefused(self._explain(err)) from None
+            raise LLMError(self._explain(err)) from None
         except openai.OpenAIError as err:
             # "from None": the chained httpx exceptions add nothing for the user and carry request details.
             raise LLMError(self._explain(err)) from None
@@ -368,25 +388,40 @@ _PASSAGE = re.compile(r'<passage n="(\d+)"[^>]*>\n?(.*?)</passage>', re.DOTALL)
 
 
 def default_stub_reply(messages: list[dict]) -> str:
-    """The stub's reply when nothing is queued: a cited extract of the first two passages, or ``NO_ANSWER``."""
+    """The stub's reply when nothing is queued: from each of the first two passages, the sentence sharing most
+    words with the question (the first on a tie), cited; or ``NO_ANSWER``. Deterministic, so tests can predict it."""
     from briefing.answer.prompting import NO_ANSWER  # local: jinja2 is not needed on the OpenAIChat path
 
     user = next((str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), "")
+    asked = re.search(r"^Question: (.*)$", user, re.M)
+    wanted = set(re.findall(r"\w+", asked.group(1).lower())) if asked else set()
     cited = []
     for n, body in _PASSAGE.findall(user)[:2]:
-        first = _first_sentence(body)
-        if first:
-            cited.append(f"{first.rstrip('.!?')} [{n}].")
+        best = _best_sentence(body, wanted)
+        if best:
+            cited.append(f"{best.rstrip('.!?')} [{n}].")
     return " ".join(cited) or NO_ANSWER
 
 
-def _first_sentence(text: str) -> str:
+def _best_sentence(text: str, wanted: set[str]) -> str:
     spans = sentences(text)
-    return text[spans[0][0] : spans[0][1]] if spans else ""
+    if not spans:
+        return ""
+    shared = [len(wanted & set(re.findall(r"\w+", text[a:b].lower()))) for a, b in spans]
+    a, b = spans[shared.index(max(shared))]
+    return text[a:b]
 
 
 def _rough_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
+
+
+def _response_format(style: str, schema: dict) -> dict:
+    """``response_format`` for a JSON schema: OpenAI's ``json_schema`` form, or ``json_object`` with the schema
+    beside it (llama-cpp-python's server)."""
+    if style == "json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "cited_answer", "schema": schema}}
 
 
 def _usage(usage: object) -> dict:

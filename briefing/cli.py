@@ -15,7 +15,7 @@ from briefing import config
 from briefing.embed.select import BACKENDS
 from briefing.errors import BriefingError, UsageError
 from briefing.options import (chat_model_option, check_window, index_option, llm_option, max_context_option, strict_option,
-                      window_options)
+                      verify_option, window_options)
 
 
 def _err(msg: str) -> None:
@@ -209,8 +209,9 @@ def status(index_path, as_json, check):
 @window_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and warnings as JSON.")
 @strict_option
+@verify_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
-def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, output):
+def ask(question, index_path, k, llm, model, max_context, since, until, as_json, strict, verify, output):
     """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""
     from briefing.answer.ask import answer
     from briefing.answer.generate import make_generator
@@ -221,14 +222,17 @@ def ask(question, index_path, k, llm, model, max_context, since, until, as_json,
     if not (question or "").strip():
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
     check_window(since, until)
+    from briefing.answer.verify import make_verifier
+
     generator = make_generator(llm, model, max_context)
+    verifier = make_verifier(verify, generator, model)
     session = Session(config.index_dir(index_path))
     tty = sys.stdout.isatty() and not as_json
     preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
         else None
     try:
         result = answer(session, question, generator, k=k, since=since, until=until,
-                        on_token=preview if generator.name.startswith("openai") else None)
+                        on_token=preview if generator.name.startswith("openai") else None, verifier=verifier)
     finally:
         if preview:  # end the streamed preview's line, so an error after a cut stream gets a line of its own
             click.echo("", err=True)

@@ -62,3 +62,9 @@ def window_options(since_help: str = "Only articles published on or after this d
 def check_window(since: date | None, until: date | None) -> None:
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}")
+
+
+verify_option = click.option(
+    "--verify", type=click.Choice(["rules", "llm"]), envvar=config.ENV_VERIFY, default="rules", show_default=True,
+    help="How citations are checked: the rules alone, or the rules and then a yes/no from the LLM on each "
+         "citation they pass (it can only add flags) [env BRIEFING_VERIFY].")

@@ -17,8 +17,9 @@ from briefing.types import Answer
 
 
 def answer(session, question: str, generator: Generator, *, k: int = 6, since: date | None = None,
-           until: date | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
-    """Answer ``question`` from the index: every kept ``[n]`` resolves to a passage and an exact quote."""
+           until: date | None = None, on_token: Callable[[str], None] | None = None, verifier=None) -> Answer:
+    """Answer ``question`` from the index: every kept ``[n]`` resolves to a passage and an exact quote.
+    ``verifier`` (``verify.make_verifier``) gives a second opinion on each citation the rules pass."""
     question = question.strip()
     if not question:
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
@@ -31,11 +32,14 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
     if draft.text.strip().rstrip(".").lower() == INSUFFICIENT.rstrip(".").lower():
         return Answer(question, INSUFFICIENT, (), True, ("the model found no answer in the passages",), draft.llm,
                       draft.usage, draft.passages)
-    checked = check(draft.text, draft.passages)
-    warnings = list(checked.warnings)
+    checked = check(draft.text, draft.passages, second=verifier)
+    warnings = list(checked.warnings) + list(getattr(verifier, "notes", ()))
+    usage = dict(draft.usage)
+    for k, v in getattr(verifier, "usage", {}).items():
+        usage[f"verify_{k}"] = v
     text = checked.text
     if not checked.citations and not text.strip():
         text = INSUFFICIENT
         warnings.append("the generator found no sentence in the passages that answers the question")
     return Answer(question, text, checked.citations, not checked.citations, tuple(warnings), draft.llm,
-                  draft.usage, draft.passages)
+                  usage, draft.passages)

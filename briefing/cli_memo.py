@@ -10,7 +10,7 @@ import click
 from briefing import config
 from briefing.errors import UsageError
 from briefing.options import (chat_model_option, index_option, llm_option, max_context_option, strict_option,
-                              window_options)
+                              verify_option, window_options)
 
 FORMATS = ("md", "html", "json")
 
@@ -30,8 +30,9 @@ FORMATS = ("md", "html", "json")
 @click.option("--template", type=click.Path(exists=True, dir_okay=False),
               help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.memo.render).")
 @strict_option
+@verify_option
 @index_option
-def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, strict, index_path):
+def memo(week, since, until, topics, fmt, output, llm, model, max_context, template, strict, verify, index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree
     and what to watch, every line cited to an exact quote.
 
@@ -54,10 +55,14 @@ def memo(week, since, until, topics, fmt, output, llm, model, max_context, templ
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
+    from briefing.answer.verify import make_verifier
+
     generator = make_generator(llm, model, max_context)
+    verifier = make_verifier(verify, generator, model)
     session = Session(config.index_dir(index_path))
     window = choose_window(session.store, week, since, until)
-    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context)
+    result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None), max_context=max_context,
+                        verifier=verifier)
     text = render(result, fmt, template)
     if output:
         Path(output).write_text(text, encoding="utf-8")

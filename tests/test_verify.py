@@ -9,6 +9,7 @@ import re
 
 from fakeopenai import openai_server  # noqa: F401
 from test_ask import assert_quotes_resolve, openai_env, run
+from test_memo import fake_index, session  # noqa: F401
 
 QUESTION = "what did Macron announce"
 
@@ -105,3 +106,32 @@ def test_verify_llm_without_an_llm_is_a_usage_error(seed_index):
                          env={"OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""})
     assert code == 2 and out == ""
     assert err.strip().count("\n") == 0 and "--verify llm needs an LLM" in err
+
+
+def test_memo_sections_get_the_same_checks_and_the_second_opinion(session):
+    """The memo's LLM sections go through the same rules (a negation is flagged with its reason) and, with a
+    verifier, the model's second opinion; quotes taken verbatim for the timeline are not asked about."""
+    from datetime import date
+
+    from briefing.answer.llm import StubLLM
+    from briefing.answer.verify import LLMVerifier
+    from briefing.memo.build import build_memo
+    from briefing.memo.window import choose_window
+
+    window = choose_window(session.store, since=date(2025, 11, 26), until=date(2025, 11, 26))
+    writer = StubLLM()
+    writer.enqueue(*["Macron announced a new working group led by France and Britain [1]. "
+                     "Macron did not announce a new working group led by France and Britain [1]."] * 12)
+    judge = StubLLM()
+    judge.enqueue(*["NO: the quote names no leader of the group"] * 40)
+    verifier = LLMVerifier(judge)
+    memo = build_memo(session, window, llm=writer, verifier=verifier)
+    summary = memo.section("summary").body
+    assert re.search(r"Macron did not announce .* \[\d+\?\]\.", summary)
+    assert any("negated" in w for w in memo.warnings)
+    assert re.search(r"led by France and Britain \[\d+\?\]\.", summary.split("\n")[0])
+    assert any("the model finds" in w and "names no leader" in w for w in memo.warnings)
+    asked = [m[-1]["content"] for m in judge.calls]
+    assert asked and all("Sentence: Macron announced a new working group" in a for a in asked)
+    # timeline entries are verbatim quotes: checked by the rules only, so they stay verified
+    assert memo.timeline and all(memo.citations[n - 1].supported for e in memo.timeline for n in e.citations)

@@ -241,20 +241,28 @@ def _reasons(claim: str, wanted: set[str], spans, min_support: float) -> list[st
         if wrong:
             reasons.append(wrong)
     for q, others in numbers.unmatched(claim, support):
-        alt = ", ".join(dict.fromkeys(f"'{o.text}'" for o in others))
+        alt = ", ".join(list(dict.fromkeys(f"'{o.text}'" for o in others))[:3])
         reasons.append(f"'{q.text}' vs {alt} in {{where}}" if alt else f"'{q.text}' is not in {{where}}")
     reasons += _polarity(toks, support)
     reasons += [f"{s} in {{where}}" for s in swapped]
     present = keys(support) | (entity_words & keys(whole)) | _alias_keys(have)
     reasons += _new_content(claim, toks, present, bool(reasons))
-    clauses = [r for r in reasons if r.startswith("'") and r.endswith("' is not in {where}") and " " in r]
-    reasons = [r for r in reasons if not (r.endswith("' is not in {where}") and r not in clauses and
-                                          any(r[:-len(" is not in {where}")] .strip("'") in c for c in clauses))]
+    reasons = _drop_covered(reasons)
     if wanted and not reasons:
         share = len(wanted & (present | _LIGHT)) / len(wanted)
         if share < min_support:
             reasons.append(f"only {share:.0%} of its words are in {{where}}")
     return reasons
+
+
+_NOT_IN = " is not in {where}"
+
+
+def _drop_covered(reasons: list[str]) -> list[str]:
+    """Without "'Russia' is not in [1]" when "'which Russia has agreed to join' is not in [1]" says it already."""
+    missing = [r[: -len(_NOT_IN)].strip("'") for r in reasons if r.endswith(_NOT_IN)]
+    return [r for r in reasons if not (r.endswith(_NOT_IN) and any(
+        r[: -len(_NOT_IN)].strip("'") in m and r[: -len(_NOT_IN)].strip("'") != m for m in missing))]
 
 
 def _is_cap(t: _Tok) -> bool:

@@ -2,7 +2,8 @@
 
     python benchmarks/claims_table.py [--table FILE] [--verbose]
 
-Each row is a sentence, the real article passages it cites, and the expected verdict. "Unsupported" is the
+Each row is a sentence, the real article passages it cites, and the expected verdict; ``set`` is ``dev`` for the
+rows written while the rules were built, ``holdout`` for rows written after they were frozen. "Unsupported" is the
 positive class: precision is the share of flagged sentences that are really unsupported, recall the share of
 unsupported sentences that are flagged. Prints the confusion counts, precision and recall overall and per class,
 and every row where the checker disagrees with the table.
@@ -32,7 +33,7 @@ def main() -> None:
         flagged = not verdict.supported
         positive = row["expected"] == "unsupported"
         cell = {(True, True): "tp", (True, False): "fp", (False, True): "fn", (False, False): "tn"}[flagged, positive]
-        for group in ("all", row["class"]):
+        for group in ("all", f"set:{row.get('set', 'dev')}", row["class"]):
             counts[group][cell] += 1
         if args.verbose or cell in ("fp", "fn"):
             why = "; ".join(r.replace("{where}", "[1]") for r in verdict.reasons) or "-"
@@ -40,7 +41,8 @@ def main() -> None:
                   f"\n    checker: {why}")
     print(f"\n{len(rows)} rows, {sum(r['expected'] == 'unsupported' for r in rows)} unsupported")
     print(f"{'class':<12} {'rows':>5} {'tp':>4} {'fp':>4} {'fn':>4} {'tn':>4} {'precision':>10} {'recall':>7}")
-    for group in ["all"] + sorted(g for g in counts if g != "all"):
+    sets = sorted(g for g in counts if g.startswith("set:"))
+    for group in ["all", *sets] + sorted(g for g in counts if g != "all" and g not in sets):
         c = counts[group]
         n = sum(c.values())
         precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")

@@ -200,10 +200,12 @@ def check(answer: str, hits: Sequence[Hit], *, min_support: float = MIN_SUPPORT,
     Sentences come from ``text.sentences`` (so every line, list item included, is its own sentence). A marker
     belongs to the sentence it sits in; one between sentences ("spoke. [1] Next", "spoke.[1][2] Next") to the
     sentence before it on its line, and one at the start of a line to the sentence after it. Markers citing a
-    passage that does not exist are removed with a warning. Each remaining (sentence, passage) pair is checked
-    with ``support`` and holds when its score is at least ``min_support`` (default ``MIN_SUPPORT``, 0.6: see the
-    comment at its definition). An unsupported one stays visible as ``[n?]``, with ``supported=False`` and a
-    warning. A sentence with content words but no valid citation is reported as uncited, except headings (``#``
+    passage that does not exist are removed with a warning. Each sentence is judged against the union of the
+    passages it cites by ``claims.judge`` (names, actor, quantities, polarity, new content, and at least
+    ``min_support`` of its content words, default 0.6); a citation holds when the sentence does and its passage
+    states part of it. ``second`` (``--verify llm``) is then asked about each sentence the rules pass and can only
+    add flags. An unsupported citation stays visible as ``[n?]``, with ``supported=False`` and a warning that says
+    why. A sentence with content words but no valid citation is reported as uncited, except headings (``#``
     lines, lines that are entirely bold) and lead-ins ending with ``:``; a heading that carries a marker is checked.
     When a passage's chunk text differs from its document at the chunk's offsets, nothing from it is verified.
 

@@ -1,12 +1,16 @@
 """Precision and recall of the claim checker on the table of tests/data/claims.jsonl.
 
     python benchmarks/claims_table.py [--table FILE] [--verbose]
+    python benchmarks/claims_table.py --verbatim 300
+
 
 Each row is a sentence, the real article passages it cites, and the expected verdict; ``set`` is ``dev`` for the
 rows written while the rules were built, ``holdout`` for rows written after they were frozen. "Unsupported" is the
 positive class: precision is the share of flagged sentences that are really unsupported, recall the share of
 unsupported sentences that are flagged. Prints the confusion counts, precision and recall overall and per class,
-and every row where the checker disagrees with the table.
+and every row where the checker disagrees with the table. ``--verbatim N`` instead checks every sentence (three
+content words or more) of the example articles and then RealTimeQA articles, N articles in all, against its own
+paragraph, which must always support it (what the extractive generator relies on), and prints any it flags.
 """
 
 from __future__ import annotations
@@ -17,15 +21,40 @@ from collections import defaultdict
 from pathlib import Path
 
 from briefing.answer.claims import judge
+from briefing.text import sentences, stems
 
-TABLE = Path(__file__).resolve().parents[1] / "tests" / "data" / "claims.jsonl"
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "tests" / "data" / "claims.jsonl"
+RTQA = ROOT.parent / "shared" / "corpus" / "realtimeqa-2025-01"
+
+
+def verbatim(n: int) -> None:
+    texts = [p.read_text("utf-8") for p in sorted((ROOT / "examples" / "articles").glob("*.txt"))]
+    for path in sorted(RTQA.glob("*_gcs.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            texts += [e["text"] for e in json.loads(line).get("search_result", []) if e.get("text")]
+    checked = flagged = 0
+    for text in texts[:n]:
+        for para in (p for p in text.split("\n") if p.strip()):
+            for lo, hi in sentences(para):
+                if len(stems(para[lo:hi])) >= 3:
+                    checked += 1
+                    verdict = judge(para[lo:hi], [para])
+                    if not verdict.supported:
+                        flagged += 1
+                        print(f"flagged: {para[lo:hi][:150]!r} {verdict.reasons}")
+    print(f"{min(n, len(texts))} articles, {checked} sentences, {flagged} flagged")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", type=Path, default=TABLE)
     parser.add_argument("--verbose", action="store_true", help="Print every row's verdict and reasons.")
+    parser.add_argument("--verbatim", type=int, metavar="N", help="Check N articles' own sentences instead.")
     args = parser.parse_args()
+    if args.verbatim:
+        verbatim(args.verbatim)
+        return
     rows = [json.loads(line) for line in args.table.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:

@@ -16,7 +16,7 @@ from briefing.embed.select import BACKENDS
 from briefing.errors import BriefingError, UsageError
 from briefing.options import (chat_model_option, check_output, check_text, check_window, index_option, llm_option,
                               local_model_option, max_context_option, read_batch, strict_option, structured_option,
-                              window_options)
+                              verify_option, window_options)
 
 
 def _err(msg: str) -> None:
@@ -226,9 +226,10 @@ def status(index_path, as_json, check):
 @window_options()
 @click.option("--json", "as_json", is_flag=True, help="Print the answer, citations and warnings as JSON.")
 @strict_option
+@verify_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Also write the result to FILE.")
 def ask(question, index_path, k, llm, model, local_model, structured, max_context, since, until, as_json, strict,
-        output):
+        verify, output):
     """Answer QUESTION from the indexed articles; every [n] resolves to file:line and an exact quote."""
     from briefing.answer.ask import answer
     from briefing.answer.generate import make_generator
@@ -239,15 +240,18 @@ def ask(question, index_path, k, llm, model, local_model, structured, max_contex
     if not check_text(question or "").strip():
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
     check_window(since, until)
+    from briefing.answer.verify import make_verifier
+
     check_output(output, config.index_dir(index_path))
     generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
+    verifier = make_verifier(verify, generator, model)
     session = Session(config.index_location(index_path))
     tty = sys.stdout.isatty() and not as_json
     preview = (lambda t: click.echo(click.style(t, dim=True), nl=False, err=True)) if tty and llm != "extractive" \
         else None
     try:
         result = answer(session, question, generator, k=k, since=since, until=until,
-                        on_token=preview if generator.name.startswith("openai") else None)
+                        on_token=preview if generator.name.startswith("openai") else None, verifier=verifier)
     finally:
         if preview:  # end the streamed preview's line, so an error after a cut stream gets a line of its own
             click.echo("", err=True)

@@ -10,7 +10,7 @@ import click
 from briefing import config
 from briefing.errors import UsageError
 from briefing.options import (chat_model_option, check_output, index_option, llm_option, local_model_option,
-                              max_context_option, strict_option, structured_option, window_options)
+                              max_context_option, strict_option, structured_option, verify_option, window_options)
 
 FORMATS = ("md", "html", "json")
 
@@ -34,10 +34,10 @@ FORMATS = ("md", "html", "json")
 @click.option("--include-undated", is_flag=True,
               help="Also use the undated articles (the header counts them and every citation of one says undated).")
 @strict_option
+@verify_option
 @index_option
 def memo(week, since, until, topics, fmt, output, llm, model, local_model, structured, max_context, template,
-         include_undated, strict,
-         index_path):
+         include_undated, strict, verify, index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree
     and what to watch, every line cited to an exact quote.
 
@@ -62,12 +62,15 @@ def memo(week, since, until, topics, fmt, output, llm, model, local_model, struc
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")
+    from briefing.answer.verify import make_verifier
+
     generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
+    verifier = make_verifier(verify, generator, model)
     session = Session(config.index_location(index_path))
     window = choose_window(session.store, week, since, until)
     result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),
                         max_context=getattr(generator, "max_context", None) or config.max_context(max_context),
-                        include_undated=include_undated)
+                        include_undated=include_undated, verifier=verifier)
     text = render(result, fmt, template)
     if output:
         Path(output).write_text(text, encoding="utf-8")

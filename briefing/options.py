@@ -127,3 +127,9 @@ def check_output(output: str | None, index_dir) -> None:
     if target == index or target.startswith(index.rstrip(os.sep) + os.sep):
         raise UsageError(f"-o {output} is inside the index folder {index_dir}/, whose files briefing manages; "
                          "write to another folder")
+
+
+verify_option = click.option(
+    "--verify", type=click.Choice(["rules", "llm"]), envvar=config.ENV_VERIFY, default="rules", show_default=True,
+    help="How citations are checked: the rules alone, or the rules and then a yes/no from the LLM on each "
+         "citation they pass (it can only add flags) [env BRIEFING_VERIFY].")

@@ -250,12 +250,12 @@ CHECK_TABLE = [
     pytest.param(f"{C_COALITION}[4] {C_GERMANY}[3] {C_MACRON}[4]",
                  f"{C_COALITION}[1] {C_GERMANY}[2] {C_MACRON}[3?]", [(4, True), (3, True), (4, False)],
                  ['[3] does not support: "Macron announced a new joint working group led by France and Great '
-                  'Britain."'], id="same-passage-supported-and-not-get-two-numbers"),
+                  'Britain." ([3] does not state it)'], id="same-passage-supported-and-not-get-two-numbers"),
     pytest.param(f"{C_MACRON} [1]\nMacron announced the joint working group. [1]",
                  f"{C_MACRON} [1]\nMacron announced the joint working group. [1]", [(1, True)], [],
                  id="same-passage-same-quote-shares-number"),
     pytest.param(f"{C_MACRON} [2, 1]", f"{C_MACRON} [1?][2]", [(2, False), (1, True)],
-                 [f'[1] does not support: "{C_MACRON}"'], id="list-normalised-in-written-order"),
+                 [f'[1] does not support: "{C_MACRON}" ([1] does not state it)'], id="list-normalised-in-written-order"),
     pytest.param(f"{C_MACRON} [1][1]", f"{C_MACRON} [1]", [(1, True)], [], id="duplicate-adjacent"),
     pytest.param(f"{C_MACRON} [1, 1]", f"{C_MACRON} [1]", [(1, True)], [], id="duplicate-in-list"),
     pytest.param(f"{C_MACRON} [1], [1]", f"{C_MACRON} [1]", [(1, True)], [], id="duplicate-comma"),
@@ -264,7 +264,7 @@ CHECK_TABLE = [
                  id="duplicate-apart-in-one-sentence"),
     pytest.param(f"{C_MACRON} [[1]]", f"{C_MACRON} [1]", [(1, True)], [], id="doubled-brackets"),
     pytest.param(f"{C_MACRON} [1-2]", f"{C_MACRON} [1][2?]", [(1, True), (2, False)],
-                 [f'[2] does not support: "{C_MACRON}"'], id="range"),
+                 [f'[2] does not support: "{C_MACRON}" ([2] does not state it)'], id="range"),
     pytest.param(f"{C_MACRON} [7]", C_MACRON, [],
                  ["removed citation [7]: there are only 5 passages", f'{U}"{C_MACRON}"'], id="invalid-only"),
     pytest.param(f"{C_MACRON} [0]", C_MACRON, [],
@@ -278,7 +278,7 @@ CHECK_TABLE = [
                  id="invalid-warned-once"),
     pytest.param(f"{C_MACRON} [1-100000]", f"{C_MACRON} [1][2?][3?][4?][5?]",
                  [(1, True), (2, False), (3, False), (4, False), (5, False)],
-                 [f'[{n}] does not support: "{C_MACRON}"' for n in range(2, 6)]
+                 [f'[{n}] does not support: "{C_MACRON}" ([{n}] does not state it)' for n in range(2, 6)]
                  + [f"removed citation [{k}]: there are only 5 passages" for k in range(6, MAX_RANGE + 1)],
                  id="absurd-range"),
     pytest.param(f"{C_MACRON} [1]\nNevertheless, analysts urged caution.",
@@ -288,7 +288,7 @@ CHECK_TABLE = [
                  [f'{U}"{C_STARMER[:77]}..."'], id="uncited-long-truncated"),
     pytest.param(f"{C_MACRON} [1]", f"{C_MACRON} [1]", [(1, True)], [], id="marker-after-period"),
     pytest.param(f"{C_MACRON}[1][3] {C_GERMANY}[3]", f"{C_MACRON}[1][2?] {C_GERMANY}[3]",
-                 [(1, True), (3, False), (3, True)], [f'[2] does not support: "{C_MACRON}"'],
+                 [(1, True), (3, False), (3, True)], [f'[2] does not support: "{C_MACRON}" ([2] does not state it)'],
                  id="glued-markers-belong-to-sentence-before"),
     pytest.param(f"{C_MACRON} [1] {C_GERMANY} [3]", f"{C_MACRON} [1] {C_GERMANY} [2]", [(1, True), (3, True)], [],
                  id="spaced-markers-between-sentences"),
@@ -305,7 +305,7 @@ CHECK_TABLE = [
                  [f'{U}"{C_MACRON}"'], id="uncited-list-item"),
     pytest.param(f"{C_MACRON} [1]\r\n{C_GERMANY} [9]\r\n", f"{C_MACRON} [1]\r\n{C_GERMANY}\r\n", [(1, True)],
                  ["removed citation [9]: there are only 5 passages", f'{U}"{C_GERMANY}"'], id="crlf-answer"),
-    pytest.param(f"{C_MACRON} [2?]", f"{C_MACRON} [1?]", [(2, False)], [f'[1] does not support: "{C_MACRON}"'],
+    pytest.param(f"{C_MACRON} [2?]", f"{C_MACRON} [1?]", [(2, False)], [f'[1] does not support: "{C_MACRON}" ([1] does not state it)'],
                  id="copied-unverified-form-is-rechecked"),
     pytest.param(f"{C_GERMANY} [3?]", f"{C_GERMANY} [1]", [(3, True)], [], id="copied-unverified-form-can-verify"),
     pytest.param("", "", [], [], id="empty"),
@@ -369,7 +369,7 @@ def test_unsupported_claim_from_other_passage() -> None:
     (c,) = out.citations
     assert not c.supported and c.hit is HITS[0]
     assert_exact(c)  # the best window is still quoted, so the reader sees what passage 1 says
-    assert out.warnings == (f'[1] does not support: "{C_STARMER[:77]}..."',)
+    assert out.warnings == (f'[1] does not support: "{C_STARMER[:77]}..." ([1] does not state it)',)
 
 
 def test_unsupported_wrong_number() -> None:
@@ -378,13 +378,15 @@ def test_unsupported_wrong_number() -> None:
     assert out.text == f"{claim} [1?]\n{C_COALITION} [2]"
     assert [c.supported for c in out.citations] == [False, True]
     assert out.citations[0].quote == out.citations[1].quote == COALITION
-    assert out.warnings == (f'[1] does not support: "{claim}" (34 not in the passage)',)
+    assert out.warnings == (f'[1] does not support: "{claim}" (\'34\' vs \'33\' in [1])',)
 
 
 def test_min_support_is_a_parameter() -> None:
-    claim = "Berlin has been more cautious, citing its German brigade already stationed in Lithuania."  # scores 0.5
-    assert check(f"{claim} [3]", HITS).text == f"{claim} [1?]"
-    assert check(f"{claim} [3]", HITS, min_support=0.5).text == f"{claim} [1]"
+    claim = "Germany has been more cautious about troops, citing its German brigade stationed in Lithuania."  # 0.62
+    assert check(f"{claim} [3]", HITS).text == f"{claim} [1]"
+    out = check(f"{claim} [3]", HITS, min_support=0.7)
+    assert out.text == f"{claim} [1?]"
+    assert out.warnings[0].endswith("(only 62% of its words are in [1])")
 
 
 def test_no_passages() -> None:

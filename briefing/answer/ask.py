@@ -18,8 +18,9 @@ from briefing.types import Answer
 
 
 def answer(session, question: str, generator: Generator, *, k: int = 6, since: date | None = None,
-           until: date | None = None, on_token: Callable[[str], None] | None = None) -> Answer:
-    """Answer ``question`` from the index: every kept ``[n]`` resolves to a passage and an exact quote."""
+           until: date | None = None, on_token: Callable[[str], None] | None = None, verifier=None) -> Answer:
+    """Answer ``question`` from the index: every kept ``[n]`` resolves to a passage and an exact quote.
+    ``verifier`` (``verify.make_verifier``) gives a second opinion on each citation the rules pass."""
     question = question.strip()
     if not question:
         raise UsageError('the question is empty; try: briefing ask "what did Macron announce"')
@@ -45,7 +46,11 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return _fallback(question, hits, draft, warnings, lead,
                          f"{draft.llm} said the sources do not answer, but the evidence check found relevant passages",
                          "the model found no answer in the passages")
-    checked = check(draft.text, draft.passages)
+    checked = check(draft.text, draft.passages, second=verifier)
+    warnings += list(getattr(verifier, "notes", ()))
+    usage = dict(draft.usage)
+    for key, value in getattr(verifier, "usage", {}).items():
+        usage[f"verify_{key}"] = value
     text = checked.text
     if not checked.citations and not text.strip():
         return Answer(question, INSUFFICIENT, (), True, (*warnings, *checked.warnings,
@@ -68,7 +73,7 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         warnings.append(f"{failed} of {len(checked.citations)} citations could not be verified against their "
                         "passages: read this answer against the quotes")
     return Answer(question, text, checked.citations, not checked.citations, tuple(warnings), draft.llm,
-                  draft.usage, draft.passages)
+                  usage, draft.passages)
 
 
 def _fallback(question: str, hits, draft: Draft, warnings: list[str], lead: str, why: str, nothing: str) -> Answer:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from briefing.answer.claims import MIN_SUPPORT, best_window, judge
+from briefing.answer.numbers import unmatched
 from briefing.config import display_path
-from briefing.text import THOUSANDS, make_span, sentences, stems
+from briefing.text import make_span, sentences, stems
 from briefing.types import Citation, Hit
 
-# Share of a claim's content words that its cited window must contain. tests/test_cite.py::SUPPORT_TABLE holds the
-# evidence: faithful paraphrases of a passage score 0.75-1.0; claims from another passage of the same story score
-# 0.0-0.45 (shared names: "Macron", "France", "Great Britain"); a claim half taken from elsewhere scores 0.5. So
-# the bar sits above 0.5: a false "supported" is the worst outcome, while a loose paraphrase ("Berlin" for
-# "Germany", 0.5) that misses it is only shown as "[n?]" next to the passage's own words.
-MIN_SUPPORT = 0.6
+# A second opinion on a claim the rules passed: given the claim and the quotes that support it, a reason why they do
+# not state it, or None (``answer/verify.py`` asks an LLM). It can only add flags.
+SecondOpinion = Callable[[str, Sequence[str]], "str | None"]
 
 # A range marker like "[1-100000]" expands to at most this many numbers: no answer cites 20 passages in one marker.
 MAX_RANGE = 20
@@ -30,8 +29,6 @@ _MARKER = re.compile(rf"\[\[(?P<double>{_LIST})\]\](?!\()|\[(?P<single>{_LIST})\
 _ITEM_PARTS = re.compile(rf"\s*({_NUM})\s*(?:[-–—]\s*({_NUM})\s*)?")
 # Markers separated by nothing, spaces or one comma ("[1] [2]", "[1], [2]") form one group, written "[1][2]".
 _GROUP_GAP = re.compile(r"[ \t]*,?[ \t]*")
-# A number in a claim: "600,000", "33", "2025", "1.5"; thousands commas go first so "600,000" matches "600000".
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _ONLY_BULLET = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])?\s*$")
 _BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^\n]*\1\s*:?\s*$")  # "**Key points**" works as a heading
@@ -92,47 +89,24 @@ def _expand(body: str) -> tuple[int, ...]:
 
 
 def support(claim: str, passage_text: str) -> tuple[float, tuple[int, int] | None]:
-    """How well ``passage_text`` supports ``claim``, and the best quote: ``(score, (lo, hi))`` into ``passage_text``.
+    """The lexical part of the check: how many of the claim's words ``passage_text`` has, and the best quote.
 
-    Lexical test. Windows are each sentence of the passage and each pair of adjacent sentences. A window's score is
-    the share of the claim's distinct content words (``text.content_words``, hyphenated words split, reduced by a
-    tiny suffix stemmer so "troops"/"troop" and "announced"/"announce" match) that occur in the window. The best
-    window has the highest score; on ties the earlier one, and a pair only when it beats every single sentence.
-    Every number in the claim ("600,000", "33", "2025") must occur somewhere in the passage, otherwise the score is
-    0 (the window is still returned, to show what the passage says). A claim without content words scores 0.
-    Limits: word overlap cannot see negation ("not" is a stopword) or who did what to whom. The window is ``None``
+    ``(score, (lo, hi))`` into ``passage_text``. Windows are each sentence of the passage and each pair of adjacent
+    sentences (``claims.best_window``). A window's score is the share of the claim's distinct content words
+    (hyphenated words split, reduced by a tiny suffix stemmer so "troops"/"troop" and "announced"/"announce"
+    match) that occur in the window; the best window has the highest score, the earlier one and a single sentence
+    on ties. Every quantity in the claim ("600,000", "33", "forty-seven", "€210 billion") must be stated somewhere
+    in the passage (``numbers.unmatched``), otherwise the score is 0 (the window is still returned, to show what
+    the passage says). A claim without content words scores 0. Word overlap cannot see negation or who did what
+    to whom: ``check`` judges claims with ``claims.judge``, of which this is one part. The window is ``None``
     only when the passage has no text.
     """
-    windows = _windows(passage_text)
-    if not windows:
+    score, window = best_window(claim, passage_text)
+    if window is None:
         return 0.0, None
-    wanted = set(stems(claim))
-    best_score, best = -1.0, windows[0]
-    for lo, hi in windows:
-        score = len(wanted & set(stems(passage_text[lo:hi]))) / len(wanted) if wanted else 0.0
-        if score > best_score:
-            best_score, best = score, (lo, hi)
-    if _missing_numbers(claim, passage_text):
-        return 0.0, best
-    return best_score, best
-
-
-def _windows(text: str) -> list[tuple[int, int]]:
-    """Single sentences first, then adjacent pairs, so a strict ``>`` keeps a single sentence on ties."""
-    sents = sentences(text)
-    pairs = [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
-    return sents + pairs
-
-
-def _numbers(text: str) -> list[str]:
-    """The numbers written in ``text``, thousands separators removed, de-duplicated in order."""
-    return list(dict.fromkeys(_NUMBER.findall(THOUSANDS.sub("", text))))
-
-
-def _missing_numbers(claim: str, passage_text: str) -> list[str]:
-    """The claim's numbers that the passage does not contain, in claim order."""
-    have = set(_numbers(passage_text))
-    return [n for n in _numbers(claim) if n not in have]
+    if unmatched(claim, passage_text):
+        return 0.0, window
+    return score, window
 
 
 @dataclass
@@ -148,9 +122,10 @@ class _Group:
 class _Numbering:
     """New numbers by first appearance, one per (passage, quote window, supported), and the warnings so far."""
 
-    def __init__(self, hits: Sequence[Hit], min_support: float) -> None:
+    def __init__(self, hits: Sequence[Hit], min_support: float, second: SecondOpinion | None = None) -> None:
         self.hits = hits
         self.min_support = min_support
+        self.second = second
         self.keys: dict[tuple[int, int, int, bool], int] = {}
         self.citations: list[Citation] = []
         self.warnings: dict[str, None] = {}  # an ordered set: the same line twice is noise
@@ -172,42 +147,65 @@ class _Numbering:
         self.warn(f"removed citation [{k}]: {why}")
         return False
 
-    def cite(self, claim: str, k: int) -> str:
-        """Check ``claim`` against passage ``k`` and return its new marker, ``[n]`` or ``[n?]`` when unsupported."""
-        hit = self.hits[k - 1]
-        chunk = hit.chunk
-        score, window = support(claim, chunk.text)
-        lo, hi = window or (0, len(chunk.text))
-        span = make_span(hit.doc, chunk.span.char_start + lo, chunk.span.char_start + hi, after=chunk.span)
-        quote = hit.doc.text[span.char_start : span.char_end]
-        # The quote is always cut from the document itself; if the chunk disagrees with it, offsets are broken
-        # upstream and nothing may be presented as sourced.
-        intact = quote == chunk.text[lo:hi]
-        ok = intact and window is not None and score >= self.min_support
-        key = (k, lo, hi, ok)
-        n = self.keys.get(key)
-        if n is None:
-            n = self.keys[key] = len(self.citations) + 1
-            self.citations.append(Citation(n=n, hit=hit, quote=quote, quote_span=span, supported=ok))
-        if not intact:
-            self.warn(f"[{n}] passage text does not match {hit.doc.path} at its offsets; citation not verified")
-        elif not ok:
-            missing = _missing_numbers(claim, chunk.text)
-            why = f" ({', '.join(missing)} not in the passage)" if missing else ""
-            self.warn(f'[{n}] does not support: "{_short(claim)}"{why}')
-        return f"[{n}]" if ok else f"[{n}?]"
+    def cite(self, claim: str, ks: Sequence[int]) -> list[str]:
+        """Check ``claim`` against the union of passages ``ks`` (``claims.judge``) and return their new markers,
+        ``[n]``, or ``[n?]`` for each citation that does not hold (the claim fails, or that passage states none of
+        it), with a warning that says why."""
+        verdict = judge(claim, [self.hits[k - 1].chunk.text for k in ks], self.min_support)
+        reasons = list(verdict.reasons)
+        quotes = []
+        for k, window in zip(ks, verdict.windows):
+            chunk = self.hits[k - 1].chunk
+            lo, hi = window or (0, len(chunk.text))
+            quotes.append(chunk.text[lo:hi])
+        if not reasons and self.second is not None:
+            held = [q for q, c in zip(quotes, verdict.contributes) if c]
+            objection = self.second(claim, held)
+            if objection:
+                reasons.append(objection)
+        marks: list[tuple[int, bool, bool]] = []
+        for k, window, contributes in zip(ks, verdict.windows, verdict.contributes):
+            hit = self.hits[k - 1]
+            chunk = hit.chunk
+            lo, hi = window or (0, len(chunk.text))
+            span = make_span(hit.doc, chunk.span.char_start + lo, chunk.span.char_start + hi, after=chunk.span)
+            quote = hit.doc.text[span.char_start : span.char_end]
+            # The quote is always cut from the document itself; if the chunk disagrees with it, offsets are broken
+            # upstream and nothing may be presented as sourced.
+            intact = quote == chunk.text[lo:hi]
+            ok = intact and window is not None and contributes and not reasons
+            key = (k, lo, hi, ok)
+            n = self.keys.get(key)
+            if n is None:
+                n = self.keys[key] = len(self.citations) + 1
+                self.citations.append(Citation(n=n, hit=hit, quote=quote, quote_span=span, supported=ok))
+            if not intact:
+                self.warn(f"[{n}] passage text does not match {hit.doc.path} at its offsets; citation not verified")
+            marks.append((n, ok, contributes))
+        where = "".join(f"[{n}]" for n, _, c in marks if c) or "".join(f"[{n}]" for n, _, _ in marks)
+        for n, ok, contributes in marks:
+            if not contributes and not ok:
+                self.warn(f'[{n}] does not support: "{_short(claim)}" ([{n}] does not state it)')
+        failed = [n for n, ok, c in marks if c and not ok]
+        if failed and reasons:
+            why = "; ".join(r.replace("{where}", where) for r in reasons)
+            self.warn(f'{"".join(f"[{n}]" for n in failed)} does not support: "{_short(claim)}" ({why})')
+        return [f"[{n}]" if ok else f"[{n}?]" for n, ok, _ in marks]
 
 
-def check(answer: str, hits: Sequence[Hit], *, min_support: float = MIN_SUPPORT) -> Checked:
+def check(answer: str, hits: Sequence[Hit], *, min_support: float = MIN_SUPPORT,
+          second: SecondOpinion | None = None) -> Checked:
     """Verify every citation of ``answer`` against ``hits`` (passage n is ``hits[n-1]``) and renumber them.
 
     Sentences come from ``text.sentences`` (so every line, list item included, is its own sentence). A marker
     belongs to the sentence it sits in; one between sentences ("spoke. [1] Next", "spoke.[1][2] Next") to the
     sentence before it on its line, and one at the start of a line to the sentence after it. Markers citing a
-    passage that does not exist are removed with a warning. Each remaining (sentence, passage) pair is checked
-    with ``support`` and holds when its score is at least ``min_support`` (default ``MIN_SUPPORT``, 0.6: see the
-    comment at its definition). An unsupported one stays visible as ``[n?]``, with ``supported=False`` and a
-    warning. A sentence with content words but no valid citation is reported as uncited, except headings (``#``
+    passage that does not exist are removed with a warning. Each sentence is judged against the union of the
+    passages it cites by ``claims.judge`` (names, actor, quantities, polarity, new content, and at least
+    ``min_support`` of its content words, default 0.6); a citation holds when the sentence does and its passage
+    states part of it. ``second`` (``--verify llm``) is then asked about each sentence the rules pass and can only
+    add flags. An unsupported citation stays visible as ``[n?]``, with ``supported=False`` and a warning that says
+    why. A sentence with content words but no valid citation is reported as uncited, except headings (``#``
     lines, lines that are entirely bold) and lead-ins ending with ``:``; a heading that carries a marker is checked.
     When a passage's chunk text differs from its document at the chunk's offsets, nothing from it is verified.
 
@@ -221,21 +219,26 @@ def check(answer: str, hits: Sequence[Hit], *, min_support: float = MIN_SUPPORT)
     masked = _mask(answer, markers)
     sents = sentences(masked)
     groups = _group(answer, markers, sents)
-    numbering = _Numbering(hits, min_support)
+    numbering = _Numbering(hits, min_support, second)
     replacement: dict[int, str] = {}
     for si, (lo, hi) in enumerate(sents):
         claim = _LIST_BULLET.sub("", masked[lo:hi])
-        cited, seen = False, set()
+        cited, seen, pending = False, set(), []
         for gi, group in enumerate(groups):
             if group.sentence != si:
                 continue
-            new = []
+            ks = []
             for k in group.numbers:
                 if numbering.valid(k) and k not in seen:
                     seen.add(k)
-                    new.append(numbering.cite(claim, k))
-            replacement[gi] = "".join(new)
-            cited = cited or bool(new)
+                    ks.append(k)
+            pending.append((gi, ks))
+            cited = cited or bool(ks)
+        all_ks = [k for _, ks in pending for k in ks]
+        marks = iter(numbering.cite(claim, all_ks) if all_ks else [])
+        for gi, ks in pending:
+            replacement[gi] = "".join(next(marks) for _ in ks)
+        pending.clear()
         if not cited and _is_claim(masked, lo, claim):
             numbering.warn(f'uncited sentence: "{_short(claim)}"')
     for gi, group in enumerate(groups):
@@ -334,7 +337,7 @@ def _tidy(text: str, start: int, end: int, floor: int) -> tuple[int, int]:
 
 def _short(sentence: str) -> str:
     """A sentence on one line, cut to ``_WARN_CHARS`` characters for a warning."""
-    flat = " ".join(sentence.split())
+    flat = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(sentence.split()))  # where a marker was cut out
     return flat if len(flat) <= _WARN_CHARS else flat[: _WARN_CHARS - 3].rstrip() + "..."
 
 

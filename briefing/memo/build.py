@@ -19,10 +19,11 @@ MAX_CLUSTERED = 400
 
 
 def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None, max_context: int = config.DEFAULT_MAX_CONTEXT,
-               title: str | None = None, include_undated: bool = False) -> Memo:
+               title: str | None = None, include_undated: bool = False, verifier=None) -> Memo:
     """The memo for ``window`` from ``session``'s index. ``llm`` (an object with ``complete``) writes the prose
     sections one at a time from their own passages; without it the sections are the sources' own sentences.
-    Timeline and disagreements are found by rules either way. Every citation is verified (see ``Register``).
+    Timeline and disagreements are found by rules either way. Every citation is verified (see ``Register``), and
+    ``verifier`` (``answer.verify.make_verifier``) adds a second opinion on the sections' text.
 
     The readable sentences of the window's dated articles (``pool``) are grouped into themes (``themes``), picked
     for the summary, who said what (``actors``) and what to watch, and written (``sections``); ``timeline`` dates
@@ -64,7 +65,7 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
             themes = derive_themes(top, salience, vectors, min(MAX_THEMES, max(2, len(docs))))
     meaning = {id(s): vectors[i] for i, s in enumerate(top)}
     plans = plan_sections(themes, pool, salience, window, meaning)
-    register = Register()
+    register = Register(verifier)
     sections, usage = write_sections(plans, register, llm, max_context, window)
     events = _events(timeline.pick_events(pool, window, salience, stories=stories, flagged=set(flagged)), register)
     conflicts = _disagreements(disagree.find(pool, salience, stories=stories), register)

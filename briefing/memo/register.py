@@ -18,14 +18,23 @@ class Register:
     was written from; its citations are then renumbered globally, in order of first appearance: the same quote of
     the same article (with the same verdict) keeps one number wherever it is cited."""
 
-    def __init__(self) -> None:
+    def __init__(self, second=None) -> None:
+        """``second``: a ``cite.SecondOpinion`` (``--verify llm``) asked about memo text the rules pass; quotes
+        taken verbatim from their passage (``verify_quote``) are not asked about."""
+        self.second = second
         self.keys: dict[tuple, int] = {}
         self.citations: list[Citation] = []
         self.warnings: list[str] = []
 
-    def verify(self, text: str, hits: Sequence[Hit], where: str) -> tuple[str, tuple[int, ...]]:
+    def verify(self, text: str, hits: Sequence[Hit], where: str, *, second: bool = True
+               ) -> tuple[str, tuple[int, ...]]:
         """``text`` (citing ``[k]`` = ``hits[k-1]``) checked and renumbered, and the memo numbers it cites."""
-        checked = check(text, hits)
+        checked = check(text, hits, second=self.second if second else None)
+        notes = getattr(self.second, "notes", None)
+        while notes:
+            line = f"{where}: {notes.pop(0)}"
+            if line not in self.warnings:
+                self.warnings.append(line)
         local: dict[int, int] = {}
         for c in checked.citations:
             key = (c.hit.doc.id, c.quote_span.char_start, c.quote_span.char_end, c.supported)
@@ -65,5 +74,5 @@ class Register:
     def verify_quote(self, text: str, hit: Hit, where: str) -> tuple[str, tuple[int, ...]]:
         """``text`` taken from the one passage ``hit``, verified like ``verify``: the text without its citation
         marker, and the memo numbers it cites (none when the check rejected it)."""
-        body, cited = self.verify(f"{text} [1]", [hit], where)
+        body, cited = self.verify(f"{text} [1]", [hit], where, second=False)
         return _MARK.sub("", body).strip(), cited

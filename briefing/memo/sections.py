@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
@@ -86,15 +87,21 @@ def write_sections(plans: Sequence[Plan], register: Register, llm, max_context: 
         text = None
         if llm is not None and plan.sentences:
             text, used = _llm_text(llm, plan, max_context, window, usage)
-            state = register.checkpoint()
+            state, seen = register.checkpoint(), len(register.warnings)
             body, cited = register.verify(text, used, where) if text else ("", ())
             if not register.supported(cited):  # prose the sources do not back is not shown at all
+                why = register.warnings[seen:]  # what the checks found wrong with it, kept for the reader
                 register.restore(state)
                 register.warnings.append(f"{where}: the LLM's text had no verified citation; "
                                          "the sources' own sentences are shown instead")
+                # its citation numbers were given back with it: the reasons name the sentences, not numbers
+                register.warnings.extend(
+                    re.sub(r"^(.*?: )(?:\[\d+\??\])+ ", r"\1the cited passage ", line) + " (in the LLM's text, not shown)"
+                    for line in why)
                 text = None
         if text is None:
-            body, _ = register.verify("\n".join(plan.lines), [s.hit() for s in plan.sentences], where)
+            # the sources' own sentences, verbatim: the rules check them, a second opinion would add nothing
+            body, _ = register.verify("\n".join(plan.lines), [s.hit() for s in plan.sentences], where, second=False)
         if plan.label:
             body = f"### {_md_plain(plan.label)}\n\n{body}"
         bodies.setdefault(plan.key, []).append(body.strip())

@@ -242,7 +242,7 @@ def ask(question, index_path, k, llm, model, local_model, structured, max_contex
     check_window(since, until)
     from briefing.answer.verify import make_verifier
 
-    check_output(output, config.index_dir(index_path))
+    check_output(output, config.index_location(index_path))
     generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
     verifier = make_verifier(verify, generator, model)
     session = Session(config.index_location(index_path))

@@ -58,7 +58,7 @@ def memo(week, since, until, topics, fmt, output, llm, model, local_model, struc
     topics = tuple(" ".join(t.split()) for t in topics)
     if any(not t for t in topics):
         raise UsageError('--topic is empty; give a few words, e.g. --topic "security guarantees"')
-    check_output(output, config.index_dir(index_path))
+    check_output(output, config.index_location(index_path))
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".html": "html", ".htm": "html", ".json": "json"}.get(suffix, "md")

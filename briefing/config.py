@@ -119,8 +119,6 @@ def index_location(value: str | None) -> str | Path:
     return raw if is_server_url(raw) else Path(raw)
 
 
-index_dir = index_location  # the name before indexes could live on a server
-
 
 def max_context(value: int | None, default: int = DEFAULT_MAX_CONTEXT) -> int:
     """The prompt token budget: ``value`` (the CLI's, already validated), else ``BRIEFING_MAX_CONTEXT``, else

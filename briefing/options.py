@@ -120,7 +120,7 @@ def check_output(output: str | None, index_dir) -> None:
     """Refuse ``-o FILE`` inside the index folder: writing there would overwrite the database or its vectors."""
     import os
 
-    if not output:
+    if not output or config.is_server_url(index_dir):  # an index on a server has no folder to write into
         return
     index = os.path.realpath(index_dir)
     target = os.path.realpath(output)

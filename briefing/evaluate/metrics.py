@@ -53,6 +53,10 @@ class AnswerCheck:
     cited_expected: bool | None  # None when the question names no expected file
     seconds: float
     error: str | None = None
+    text: str = ""  # the answer as shown, with its [n] markers
+    llm: str = ""  # the generator that wrote it ("extractive (after local)" for a fallback)
+    warnings: tuple[str, ...] = ()
+    cited: tuple[dict, ...] = ()  # per citation: n, path, line, supported, quote
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,11 @@ def check_answer(a: Answer, q: Question, seconds: float, read: Callable[[str], s
         uncited=sum(w.startswith("uncited sentence") for w in a.warnings),
         cited_expected=cited,
         seconds=seconds,
+        text=a.text,
+        llm=a.llm,
+        warnings=tuple(a.warnings),
+        cited=tuple({"n": c.n, "path": c.hit.doc.path, "line": c.quote_span.line_start,
+                     "supported": c.supported, "quote": c.quote} for c in a.citations),
     )
 
 

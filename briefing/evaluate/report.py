@@ -32,7 +32,9 @@ def result_json(r, k: int) -> dict:
         "answer": None if a is None else {
             "insufficient": a.insufficient, "citations": a.citations, "resolved": a.resolved,
             "supported": a.supported, "uncited": a.uncited, "cited_expected": a.cited_expected,
-            "seconds": round(a.seconds, 4), "error": a.error},
+            "seconds": round(a.seconds, 4), "error": a.error,
+            "llm": a.llm, "text": a.text, "warnings": list(a.warnings),
+            "cited": [{**c, "path": config.display_path(c["path"])} for c in a.cited]},
         "misses": list(r.misses),
     }
     if q.nuggets:

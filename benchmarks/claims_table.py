@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from collections import defaultdict
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def main() -> None:
     rows = [json.loads(line) for line in args.table.read_text(encoding="utf-8").splitlines() if line.strip()]
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        verdict = judge(row["sentence"], [p["text"] for p in row["passages"]])
+        verdict = judge(row["sentence"], [p["text"] for p in row["passages"]],
+                        published=[date.fromisoformat(p["published"]) if p.get("published") else None
+                                   for p in row["passages"]])
         flagged = not verdict.supported
         positive = row["expected"] == "unsupported"
         cell = {(True, True): "tp", (True, False): "fp", (False, True): "fn", (False, False): "tn"}[flagged, positive]

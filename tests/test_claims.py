@@ -4,6 +4,7 @@ tests/data/claims.jsonl, quantities, the reasons ``check`` gives, verbatim sente
 from __future__ import annotations
 
 import json
+from datetime import date
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +27,9 @@ SEED = ROOT / "examples" / "articles" / "003_f5fb50542c4e2589.txt"
 
 @pytest.mark.parametrize("row", TABLE, ids=[r["id"] for r in TABLE])
 def test_claims_table(row: dict) -> None:
-    verdict = judge(row["sentence"], [p["text"] for p in row["passages"]])
+    verdict = judge(row["sentence"], [p["text"] for p in row["passages"]],
+                    published=[date.fromisoformat(p["published"]) if p.get("published") else None
+                               for p in row["passages"]])
     expected = row["expected"] == "supported"
     if row.get("known_miss"):
         # a documented miss of the rules: when a rule starts getting it right, this row must be updated
@@ -35,6 +38,30 @@ def test_claims_table(row: dict) -> None:
     assert verdict.supported is expected, verdict.reasons
     if not expected and row.get("reason_contains"):
         assert any(row["reason_contains"] in r for r in verdict.reasons), verdict.reasons
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("Three Delawareans were among the recipients.", "The recipients include three people from Delaware."),
+    ("The NHTSA opened the probe.", "The National Highway Traffic Safety Administration opened the probe."),
+    ("Robert F. Kennedy Jr. was confirmed.", "Kennedy was confirmed."),
+    ("Sean Combs' trial starts on May 5.", "The trial of Sean Combs starts on May 5."),
+])
+def test_names_by_demonym_initials_surname_and_possessive(claim: str, passage: str) -> None:
+    assert judge(claim, [passage]).supported, judge(claim, [passage]).reasons
+    assert not judge(claim.replace("Delawareans", "Texans").replace("NHTSA", "FAA").replace("Kennedy", "Biden")
+                     .replace("Combs", "Diddy"), [passage]).supported
+
+
+def test_the_article_date_states_the_month_and_year_its_text_leaves_out() -> None:
+    claim = "The regulator opened the probe in January 2025."
+    passage = "The regulator opened the probe on Tuesday."
+    assert not judge(claim, [passage]).supported
+    assert judge(claim, [passage], published=[date(2025, 1, 8)]).supported
+    assert not judge(claim, [passage], published=[date(2024, 12, 3)]).supported
+    # never the day: the inauguration was not on the day the article came out
+    day = "Flags will fly at full staff for the inauguration on January 14, 2025."
+    assert not judge(day, ["Flags will fly at full staff for the inauguration next week."],
+                     published=[date(2025, 1, 14)]).supported
 
 
 def test_table_covers_every_class_from_real_text() -> None:

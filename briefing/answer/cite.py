@@ -151,7 +151,8 @@ class _Numbering:
         """Check ``claim`` against the union of passages ``ks`` (``claims.judge``) and return their new markers,
         ``[n]``, or ``[n?]`` for each citation that does not hold (the claim fails, or that passage states none of
         it), with a warning that says why."""
-        verdict = judge(claim, [self.hits[k - 1].chunk.text for k in ks], self.min_support)
+        verdict = judge(claim, [self.hits[k - 1].chunk.text for k in ks], self.min_support,
+                        published=[self.hits[k - 1].doc.published for k in ks])
         reasons = list(verdict.reasons)
         quotes = []
         for k, window in zip(ks, verdict.windows):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -91,7 +92,11 @@ for _group in _DEMONYMS.split("|"):
         _ALIAS["south african"] = _country
 _ALIAS_MAX = max(len(k.split()) for k in _ALIAS)
 
-_TOKEN = re.compile(r"[A-Za-z](?:\.[A-Za-z])+\.?|[\w][\w'’-]*|[,;:()–—]|\s-\s|[.!?]")
+# initials ("F."), abbreviations before a name or number ("No. 7", "Sen."), dotted acronyms ("U.S.") are one token
+_ABBREVIATED = r"(?:No|Nos|Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|St|Mt|Jr|Sr|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\."
+_TOKEN = re.compile(r"[A-Za-z](?:\.[A-Za-z])+\.?|\b[A-Z]\.(?=\s+[A-Z])|\b" + _ABBREVIATED
+                    + r"|[\w][\w'’-]*|[,;:()–—]|\s-\s|[.!?]")
+_SUFFIXES = frozenset("jr sr ii iii iv".split())  # "Robert F. Kennedy Jr." is named by "Kennedy" alone
 _CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december""".split())
 _LINKS = frozenset("of in on for with to from at by the a an".split())
@@ -118,7 +123,7 @@ class _Tok:
 
     @property
     def low(self) -> str:
-        return self.text.lower().replace("’", "'").removesuffix("'s").replace(".", "")
+        return self.text.lower().replace("’", "'").removesuffix("'s").rstrip("'").replace(".", "")
 
     @property
     def word(self) -> bool:
@@ -180,8 +185,11 @@ def _all_words(text: str) -> frozenset[str]:
     return frozenset(key(t.low) for t in _tokens(text) if t.word)
 
 
-def judge(claim: str, passages: Sequence[str], min_support: float = MIN_SUPPORT) -> Verdict:
-    """Whether the union of ``passages`` (the texts a sentence cites) supports ``claim``; see the module doc."""
+def judge(claim: str, passages: Sequence[str], min_support: float = MIN_SUPPORT,
+          published: Sequence[date | None] = ()) -> Verdict:
+    """Whether the union of ``passages`` (the texts a sentence cites) supports ``claim``; see the module doc.
+    ``published``: the cited articles' publication dates, which state the month and year their text leaves out
+    ("on Tuesday" in an article of 7 January 2025 is in January 2025); never the day."""
     wanted = keys(claim)
     picked: list[tuple[int, int] | None] = []
     for text in passages:
@@ -203,7 +211,9 @@ def judge(claim: str, passages: Sequence[str], min_support: float = MIN_SUPPORT)
         if ok:
             spans.append((text, [w]))
     _add_second_windows(wanted, spans)
-    reasons = _reasons(claim, wanted, spans, min_support)
+    # the month and year only: "the inauguration on January 14" is not stated by an article of January 14
+    dated = " ".join(f"{d:%B} {d.year}." for d in dict.fromkeys(published) if d is not None)
+    reasons = _reasons(claim, wanted, spans, min_support, dated)
     return Verdict(not reasons, tuple(reasons), tuple(picked), contributes)
 
 
@@ -223,9 +233,9 @@ def _add_second_windows(wanted: set[str], spans: list[tuple[str, list[tuple[int,
             covered |= gain
 
 
-def _reasons(claim: str, wanted: set[str], spans, min_support: float) -> list[str]:
+def _reasons(claim: str, wanted: set[str], spans, min_support: float, dated: str = "") -> list[str]:
     support = "\n".join(t[lo:hi] for t, ws in spans for lo, hi in ws)
-    whole = "\n".join(t for t, _ in spans)
+    whole = "\n".join(t for t, _ in spans) + "\n" + dated
     toks = _tokens(claim)
     reasons: list[str] = []
     entities = _entities(toks)
@@ -243,12 +253,16 @@ def _reasons(claim: str, wanted: set[str], spans, min_support: float) -> list[st
         wrong = _swapped_actor(actor, _verb(toks, actor), wanted, spans)
         if wrong:
             reasons.append(wrong)
-    for q, others in numbers.unmatched(claim, support):
+    instead = {q.text: others for q, others in numbers.unmatched(claim, support)}  # what the text says instead
+    for q, _ in numbers.unmatched(claim, support + "\n" + dated):
+        others = instead.get(q.text, [])
         alt = ", ".join(list(dict.fromkeys(f"'{o.text}'" for o in others))[:3])
         reasons.append(f"'{q.text}' vs {alt} in {{where}}" if alt else f"'{q.text}' is not in {{where}}")
     reasons += _polarity(toks, support)
     reasons += [f"{s} in {{where}}" for s in swapped]
-    present = keys(support) | (entity_words & keys(whole)) | _alias_keys(have)
+    present = keys(support) | (entity_words & keys(whole)) | _alias_keys(have) | keys(dated)
+    # a name the passages give (as initials, a demonym, the surname alone) is stated whole: "HHS", "Robert F. Kennedy"
+    present |= {key(t.low) for ent in entities if not _missing_name(ent, have_whole) for t in ent}
     reasons += _new_content(claim, toks, present, bool(reasons))
     reasons = _drop_covered(reasons)
     if wanted and not reasons:
@@ -299,14 +313,33 @@ def _entities(toks: Sequence[_Tok]) -> list[list[_Tok]]:
 @lru_cache(maxsize=1024)
 def _name_index(text: str) -> frozenset[str]:
     """Lower-cased words of ``text`` and their alias keys ("great britain" -> "uk")."""
-    low = [t.low for t in _tokens(text) if t.word]
-    out = set(low)
+    toks = [t for t in _tokens(text) if t.word]
+    low = [t.low for t in toks]
+    out = set(low) | _initialisms(toks)
     for n in range(1, _ALIAS_MAX + 1):
         for i in range(len(low) - n + 1):
             alias = _ALIAS.get(" ".join(low[i:i + n]))
             if alias:
                 out.add("=" + alias)
     return frozenset(out)
+
+
+def _initialisms(toks: Sequence[_Tok]) -> set[str]:
+    """The initials of every stretch of two or more capitalised words, "of", "and", "for", "the" left out (the
+    "Department of Health and Human Services" gives "dhhs", "hhs", "hs"...): how acronyms are formed."""
+    out: set[str] = set()
+    run: list[str] = []
+    for t in [*toks, _Tok("-", 0, 0)]:
+        if _is_cap(t):
+            run.append(t.low[0])
+            continue
+        if run and t.low in ("of", "and", "for", "the", "on"):
+            continue
+        for i in range(len(run)):
+            for j in range(i + 2, len(run) + 1):
+                out.add("".join(run[i:j]))
+        run = []
+    return out
 
 
 def _alias_keys(index: set[str]) -> set[str]:
@@ -323,15 +356,24 @@ def _missing_name(ent: Sequence[_Tok], have: set[str]) -> str | None:
             alias = _ALIAS.get(" ".join(low[i:i + n]))
             if alias and n == len(low) - sum(1 for w in low if w in _TITLES):
                 return None if "=" + alias in have else " ".join(t.text for t in ent[i:i + n])
-    words = [t for t in ent if t.low not in _TITLES and t.low not in _CONNECTORS]
+    words = [t for t in ent if t.low not in _TITLES and t.low not in _CONNECTORS and t.low not in _SUFFIXES
+             and len(t.low) > 1]
     if not words:
         return None
-    missing = [t for t in words if t.low not in have and "=" + _ALIAS.get(t.low, "\0") not in have]
-    if not missing:
-        return None
+    missing = [t for t in words if t.low not in have and "=" + _ALIAS.get(t.low, "\0") not in have
+               and not _demonym_of(t.low, have)]
+    if not missing or len(words) > 1 and words[-1] not in missing and words[-1].low not in _CALENDAR:
+        return None  # the surname alone names the person ("Kennedy" for "Robert F. Kennedy Jr.")
     if words[-1] in missing:
         return words[-1].text
     return " ".join(t.text for t in missing)
+
+
+def _demonym_of(word: str, have: set[str]) -> bool:
+    """Whether ``word`` names the people of a place ``have`` names: "Delawareans" (Delaware), "Texans" (Texas),
+    "New Yorkers" (York), "Californians" (California)."""
+    m = re.fullmatch(r"([a-z]{4,}?)(?:ians?|ans?|ers?|ns?)", word)
+    return bool(m) and any(w.startswith(m.group(1)) and w != word for w in have)
 
 
 def _actor(toks: Sequence[_Tok], entities: Sequence[Sequence[_Tok]]) -> list[_Tok] | None:
@@ -345,12 +387,24 @@ def _actor(toks: Sequence[_Tok], entities: Sequence[Sequence[_Tok]]) -> list[_To
     if any(t.low not in ("the", "a", "an") and t.low not in _TITLES for t in lead):
         return None
     after = list(toks).index(ent[-1]) + 1
-    if after >= len(toks) or not toks[after].word or _is_cap(toks[after]):
+    if after >= len(toks) or not toks[after].word or _is_cap(toks[after]) or not _verb_like(toks[after].low):
         return None
     names = [t for t in ent if t.low not in _TITLES]
     if not names or len(names) == 1 and _ALIAS.get(names[0].low, names[0].low) != names[0].low:
         return None  # "British officials said": a demonym modifies the subject, it is not the subject
     return names
+
+
+_AUXILIARIES = frozenset("""is are was were be been has have had do does did will would can could may might must
+    shall should said told met made took gave won lost held led sent began became left kept ran saw spoke wrote came
+    went got put set hit cut struck sought fought brought thought paid rose fell drove chose grew knew threw drew
+    stood built spent meant felt dealt heard found also not never""".split())
+
+
+def _verb_like(word: str) -> bool:
+    """Whether the word after a name can be its verb ("Macron *announced*", "Trump *says*", "Merz *will*"), not a
+    noun the name modifies ("the College Football Playoff *championship*")."""
+    return word in _AUXILIARIES or word.endswith(("ed", "s")) and not word.endswith(("ss", "us", "is"))
 
 
 def _swapped_actor(actor: Sequence[_Tok], verb: str | None, wanted: set[str], spans) -> str | None:
@@ -376,11 +430,22 @@ def _swapped_actor(actor: Sequence[_Tok], verb: str | None, wanted: set[str], sp
     lows = {t.low for t in _tokens(best_text)}
     if lows & _PRONOUNS and not _missing_name(actor, _name_index(before)):
         return None
+    if lows & {"he", "she"} and any(_last_named(text[:text.find(best_text)], actor) for text, _ in spans
+                                    if best_text in text):
+        return None  # "In the letter, she praised ...": the person the passage named last is the actor
     others = [[t.text for t in e if t.low not in _TITLES and t.low not in _ALIAS and t.low not in _CALENDAR]
               for e in _entities(_tokens(best_text))]
     others = [o[-1] for o in others if o]
     who = f" vs '{others[0]}'" if others else ""
     return f"swapped actor: '{' '.join(t.text for t in actor)}'{who} in {{where}}"
+
+
+def _last_named(text: str, actor: Sequence[_Tok]) -> bool:
+    """Whether the last name ``text`` gives (not a date, place or title) is ``actor``'s: whom a following "he" or
+    "she" refers to."""
+    names = [e for e in _entities(_tokens(text))
+             if any(t.low not in _TITLES and t.low not in _ALIAS and t.low not in _CALENDAR for t in e)]
+    return bool(names) and not _missing_name(actor, _name_index(" ".join(t.text for t in names[-1])))
 
 
 def _verb(toks: Sequence[_Tok], actor: Sequence[_Tok]) -> str | None:

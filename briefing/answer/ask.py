@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Callable
 
 from briefing.answer.cite import check
+from briefing.answer.complete import LEAD, left_out
 from briefing.answer.dating import resolve_relative_dates
 from briefing.errors import UsageError
 from briefing.answer.evidence import FLOOR, asks_whats_new, assess, unmentioned
@@ -46,7 +47,14 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return _fallback(question, hits, draft, warnings, lead,
                          f"{draft.llm} said the sources do not answer, but the evidence check found relevant passages",
                          "the model found no answer in the passages")
-    checked = check(draft.text, draft.passages, second=verifier)
+    checked = own = check(draft.text, draft.passages, second=verifier)
+    if getattr(generator, "completes", False):
+        extra = left_out(question, hits, draft.passages, checked.text)
+        if extra:
+            checked = check("\n\n".join([draft.text.rstrip(), "\n".join([LEAD, *extra])]), draft.passages,
+                            second=verifier)
+            warnings.append(f"{draft.llm}'s answer leaves out what {len(extra)} source sentence"
+                            f"{'' if len(extra) == 1 else 's'} state: quoted after it")
     warnings += list(getattr(verifier, "notes", ()))
     usage = dict(draft.usage)
     for key, value in getattr(verifier, "usage", {}).items():
@@ -68,9 +76,9 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
     warnings += checked.warnings
     if checked.citations:
         text = lead + resolve_relative_dates(text, checked.citations)
-    failed = sum(not c.supported for c in checked.citations)
-    if checked.citations and failed * 2 > len(checked.citations):
-        warnings.append(f"{failed} of {len(checked.citations)} citations could not be verified against their "
+    failed = sum(not c.supported for c in own.citations)  # the model's own, not the quotes that complete it
+    if own.citations and failed * 2 > len(own.citations):
+        warnings.append(f"{failed} of {len(own.citations)} citations could not be verified against their "
                         "passages: read this answer against the quotes")
     return Answer(question, text, checked.citations, not checked.citations, tuple(warnings), draft.llm,
                   usage, draft.passages)

@@ -135,11 +135,56 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
     """The answer text: a bullet per sentence, verbatim, each followed by ``[n]`` (n = passage number, 1-based, in
     ``hits`` order), the best first, each after the sentences it leans on. Up to
     ``max_sentences`` chosen sentences (one more per extra question part), each with the sentence it leans on."""
+    chosen, differ = _select(question, hits, max_sentences, per_passage)
+    if chosen is None:
+        return _leads(hits, max_sentences) if asks_whats_new(question) or not stems(question) else ""
+    return _write(chosen, hits, differ)
+
+
+def evidence(question: str, hits: Sequence[Hit], max_sentences: int = 6) -> dict[int, list[tuple[int, int]]]:
+    """The sentences that answer ``question``, as spans into each hit's chunk text by hit index (0-based), in the
+    order they stand in the chunk, each with the sentence it leans on: the same choice as ``extract``, with room for
+    ``max_sentences``. Empty when no sentence bears on the question."""
+    chosen, _ = _select(question, hits, max_sentences, 3)
+    out: dict[int, list[tuple[int, int]]] = {}
+    for c in chosen or ():
+        if c.antecedent is not None:
+            out.setdefault(c.hit, []).extend(sentences(hits[c.hit].chunk.text, *c.antecedent))
+        out.setdefault(c.hit, []).append((c.start, c.end))
+    return {i: sorted(set(spans)) for i, spans in out.items()}
+
+
+def focus(question: str, hits: Sequence[Hit]) -> list[Hit]:
+    """What a small model is shown for ``question``: each hit that holds ``evidence`` cut down to those sentences
+    (joined by " … " where the chunk skips some), in rank order; the hits unchanged when none does."""
+    from dataclasses import replace
+
+    found = evidence(question, hits)
+    if not found:
+        return list(hits)
+    out = []
+    for i, hit in enumerate(hits):
+        if i not in found:
+            continue
+        text, last = "", None
+        for a, b in found[i]:
+            gap = hit.chunk.text[last:a] if last is not None else ""
+            text += (" " if not gap.strip() else " … ") if last is not None else ""
+            text += hit.chunk.text[a:b]
+            last = b
+        out.append(replace(hit, chunk=replace(hit.chunk, text=text)))
+    return out
+
+
+def _select(question: str, hits: Sequence[Hit], max_sentences: int, per_passage: int
+            ) -> tuple[list[Pick] | None, bool]:
+    """The chosen sentences, best first (None when no sentence bears on the question), and whether they open with
+    two sources' differing figures."""
     asks = parts(question)
     named = subjects(question)
     picks = _candidates(question, hits, asks, named)
     if not picks:
-        return _leads(hits, max_sentences) if asks_whats_new(question) or not stems(question) else ""
+        return None, False
     limit = max_sentences + len(asks) - 1
     per_passage = max(per_passage, len(asks))
     best = max(p.score for p in picks)
@@ -175,7 +220,7 @@ def extract(question: str, hits: Sequence[Hit], max_sentences: int = 4, per_pass
     differ = _other_figure(asks, picks, chosen, hits)
     if differ is not None:  # both figures first, under a line that says they differ
         chosen = list(differ) + [c for c in chosen if c not in differ]
-    return _write(chosen, hits, differ is not None)
+    return chosen, differ is not None
 
 
 def _other_figure(asks: Sequence[Part], picks: Sequence[Pick], chosen: list[Pick], hits: Sequence[Hit]

@@ -44,15 +44,27 @@ class ExtractiveGenerator:
 class LLMGenerator:
     """Any chat model behind the ``LLM`` protocol (the OpenAI-compatible client, or the stub)."""
 
-    def __init__(self, llm, max_context: int = config.DEFAULT_MAX_CONTEXT):
+    def __init__(self, llm, max_context: int = config.DEFAULT_MAX_CONTEXT, focused: bool = False):
         self.llm = llm
         self.name = llm.name
         self.max_context = max_context
+        self.focused = focused  # show the model only the sentences that bear on the question (``focus``)
+        self.completes = focused  # quote the sources' sentences its answer leaves out (``answer/complete.py``)
 
     def draft(self, question, hits, on_token=None) -> Draft:
         from briefing.answer.prompting import ask_messages
 
-        messages, used = ask_messages(question, hits, max_context=self.max_context)
+        shown = list(hits)
+        if self.focused:
+            from briefing.answer.extractive import focus
+
+            shown = focus(question, hits)
+        messages, used = ask_messages(question, shown, max_context=self.max_context)
+        if self.focused:  # citations are checked against the whole passages, not the excerpts the model saw;
+            # the passages it was not shown are numbered after them, for the quotes that complete its answer
+            whole = {(h.chunk.doc_id, h.chunk.ord): h for h in hits}
+            used = [whole[(h.chunk.doc_id, h.chunk.ord)] for h in used]
+            used += [h for h in hits if all(h is not u for u in used)]
         done = self.llm.complete(messages, on_token=on_token)
         return Draft(done.text, tuple(used), self.name, dict(done.usage), tuple(getattr(done, "notes", ())))
 
@@ -80,6 +92,7 @@ def make_generator(kind: str = "auto", model: str | None = None, max_context: in
     kind = choose(kind, local_model)
     budget = config.max_context(max_context, config.DEFAULT_LOCAL_MAX_CONTEXT if kind == "local"
                                 else config.DEFAULT_MAX_CONTEXT)
+    focused = False  # a small model answers better from the few sentences that bear on the question
     if kind == "extractive":
         return ExtractiveGenerator()
     if kind == "stub":
@@ -96,10 +109,11 @@ def make_generator(kind: str = "auto", model: str | None = None, max_context: in
 
         llm = LocalChat(local_model, max_context=budget)
         structured = True if structured is None else structured
+        focused = True
     else:
         raise UsageError(f"unknown --llm {kind!r}; choose auto, openai, local, extractive or stub")
     if structured:
         from briefing.answer.structured import StructuredChat
 
         llm = StructuredChat(llm)
-    return LLMGenerator(llm, budget)
+    return LLMGenerator(llm, budget, focused)

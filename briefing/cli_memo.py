@@ -9,7 +9,7 @@ import click
 
 from briefing import config
 from briefing.errors import UsageError
-from briefing.options import (chat_model_option, check_output, index_option, llm_option, local_model_option,
+from briefing.options import (chat_model_option, check_sources_option, check_output, index_option, llm_option, local_model_option,
                               max_context_option, strict_option, structured_option, verify_option, window_options)
 
 FORMATS = ("md", "html", "json")
@@ -33,11 +33,12 @@ FORMATS = ("md", "html", "json")
               help="Your own Jinja2 template, rendered with the memo's context (see the docs of briefing.memo.render).")
 @click.option("--include-undated", is_flag=True,
               help="Also use the undated articles (the header counts them and every citation of one says undated).")
+@check_sources_option
 @strict_option
 @verify_option
 @index_option
 def memo(week, since, until, topics, fmt, output, llm, model, local_model, structured, max_context, template,
-         include_undated, strict, verify, index_path):
+         include_undated, check_sources, strict, verify, index_path):
     """A weekly briefing memo: summary, developments by theme, timeline, who said what, where sources disagree
     and what to watch, every line cited to an exact quote.
 
@@ -66,11 +67,14 @@ def memo(week, since, until, topics, fmt, output, llm, model, local_model, struc
 
     generator = make_generator(llm, model, max_context, local_model=local_model, structured=structured)
     verifier = make_verifier(verify, generator, model)
+    from briefing.memo.fluency import local_scorer
+
+    fluency = local_scorer(check_sources, local_model)
     session = Session(config.index_location(index_path))
     window = choose_window(session.store, week, since, until)
     result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),
                         max_context=getattr(generator, "max_context", None) or config.max_context(max_context),
-                        include_undated=include_undated, verifier=verifier)
+                        include_undated=include_undated, verifier=verifier, fluency=fluency)
     text = render(result, fmt, template)
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -42,6 +42,10 @@ def llm_option(choices=LLM_CHOICES, what: str = "Generator"):
 local_model_option = click.option("--local-model", envvar=config.ENV_LOCAL_MODEL, default=None, metavar="PATH.gguf",
                                   help="A GGUF chat model for --llm local (Ollama's, llama.cpp's), or an installed "
                                        "model's name [env BRIEFING_LOCAL_MODEL; default the installed model].")
+check_sources_option = click.option(
+    "--check-sources/--no-check-sources", default=None,
+    help="Score each source's fluency with the smallest local model to flag machine-rewritten or garbled text "
+         "[default: on when a local model is installed].")
 structured_option = click.option("--structured/--no-structured", default=None,
                                  help="Constrain the reply to JSON sentences with their cited passage numbers "
                                       "(servers that accept response_format json_schema; plain text where "

@@ -31,3 +31,24 @@ class WhitespaceTokens:
 
     def offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
         return [[m.span() for m in re.finditer(r"\S+", t)] for t in texts]
+
+
+class FakeFluency:
+    """A source-fluency scorer (``memo.fluency.Scorer``) without a model: the perplexity of a sample is the value of
+    the first key of ``perplexities`` it contains, else ``default``; ``samples`` records what it was asked."""
+
+    name = "fake-fluency"
+
+    def __init__(self, perplexities: dict[str, float], default: float = 40.0) -> None:
+        self.perplexities = perplexities
+        self.default = default
+        self.samples: list[str] = []
+
+    def fluency(self, text: str):
+        from briefing.memo.fluency import Fluency
+
+        if not text.strip():
+            return None
+        self.samples.append(text)
+        value = next((v for k, v in self.perplexities.items() if k in text), self.default)
+        return Fluency(value, 100)

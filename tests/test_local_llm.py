@@ -99,6 +99,28 @@ def test_a_memo_with_the_local_model_completes(local_memo):
     assert all(c["quote"] for c in local_memo["citations"])
 
 
+def test_the_memo_flags_the_spun_seed_by_its_fluency_and_no_other(local_memo):
+    # the window's three dated seeds, scored by the model given: only the machine-rewritten 000_ reads badly
+    assert "source fluency checked with" in local_memo["sources_checked"], local_memo["sources_checked"]
+    assert "1 of 3 sources flagged" in local_memo["sources_checked"], local_memo["sources_checked"]
+    flagged = {d["path"].rsplit("/", 1)[-1][:3] for d in local_memo["documents"] if d.get("flag")}
+    assert flagged == {"000"}, local_memo["documents"]
+
+
+def test_fluency_separates_the_spun_seed_from_every_other_seed(model_path):
+    from pathlib import Path
+
+    from briefing.ingest.loaders import load_file
+    from briefing.memo.fluency import Scorer
+    from briefing.memo.quality import RATIO, assess_sources
+
+    seeds = [d for p in sorted((Path(__file__).parents[1] / "examples" / "articles").glob("*.txt"))
+             for d in load_file(p, p.name)[0]]
+    got = assess_sources(seeds, Scorer(Path(model_path)))
+    ratios = {d.path[:3]: got[d.id].ratio for d in seeds}
+    assert ratios["000"] >= 2 * RATIO and all(r < RATIO / 2 for k, r in ratios.items() if k != "000"), ratios
+
+
 def test_unverified_sentences_from_the_model_are_flagged(local_memo):
     """The small model's memo sections hold claims their passages do not support (12 of 37 citations in the
     README's run): each is flagged and named in the warnings, never passed off as sourced."""

@@ -8,7 +8,7 @@ from briefing import config
 
 from briefing.memo.model import Disagreement, Event, Memo, Side, Window
 from briefing.memo.pool import Salience, prefer_sources, sentence_pool
-from briefing.memo.quality import assess
+from briefing.memo.quality import assess_sources, checked_note
 from briefing.memo.stories import find_stories
 from briefing.memo.register import Register
 from briefing.memo.sections import plan_sections, write_sections
@@ -19,7 +19,7 @@ MAX_CLUSTERED = 400
 
 
 def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None, max_context: int = config.DEFAULT_MAX_CONTEXT,
-               title: str | None = None, include_undated: bool = False, verifier=None) -> Memo:
+               title: str | None = None, include_undated: bool = False, verifier=None, fluency=None) -> Memo:
     """The memo for ``window`` from ``session``'s index. ``llm`` (an object with ``complete``) writes the prose
     sections one at a time from their own passages; without it the sections are the sources' own sentences.
     Timeline and disagreements are found by rules either way. Every citation is verified (see ``Register``), and
@@ -31,8 +31,9 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
 
     Before that the pool is cleaned of what should not be evidence: the sentences a syndicated copy shares with
     its original (``stories``: the original is cited, "also in" the copies), and the sentences of a
-    machine-rewritten source (``quality``) that another source states too. ``include_undated`` brings the
-    undated articles in (their citations are marked undated; they have no dates for the timeline)."""
+    machine-rewritten source (``quality``, scored by ``fluency``, a ``memo.fluency.Scorer``; None: not checked)
+    that another source states too. ``include_undated`` brings the undated articles in (their citations are
+    marked undated; they have no dates for the timeline)."""
     from briefing.memo import disagree
     from briefing.memo import timeline
 
@@ -45,7 +46,8 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
         docs = docs + list(undated)  # no chunks are read for them: each sentence cites its own span
     pool = sentence_pool(docs, chunks)
     stories = find_stories(pool, docs)
-    flagged = {d.id: q.reason for d in docs if (q := assess(d.text)).flagged}
+    qualities = assess_sources(docs, fluency) if fluency is not None else None
+    flagged = {i: q.reason for i, q in (qualities or {}).items() if q.flagged}
     pool = prefer_sources(pool, stories, set(flagged))
     salience = Salience(pool, demote=set(flagged))
     if topics:  # the memo is about the topics: everything else comes from the passages found for them
@@ -75,7 +77,8 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
                 disagreements=tuple(conflicts), citations=tuple(register.citations), documents=tuple(docs),
                 undated=undated, warnings=tuple(register.warnings), llm=getattr(llm, "name", None) or "extractive",
                 topics=tuple(topics), usage=usage, undated_included=include_undated,
-                copies={o: tuple(c) for o, c in stories.copies.items()}, flagged=flagged)
+                copies={o: tuple(c) for o, c in stories.copies.items()}, flagged=flagged,
+                sources_checked=checked_note(fluency, qualities))
 
 
 def _undated(store) -> list[Document]:

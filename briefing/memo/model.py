@@ -81,6 +81,7 @@ class Memo:
     undated_included: bool = False  # the undated articles are used (and in ``documents``), their citations marked
     copies: dict = field(default_factory=dict)  # original doc id -> ids of its syndicated copies ("also in")
     flagged: dict = field(default_factory=dict)  # doc id -> why its text is of low quality (``quality``)
+    sources_checked: str = ""  # how the sources' fluency was checked, or why it was not (``quality.checked_note``)
 
     def section(self, key: str) -> Section | None:
         """The section with ``key`` (summary, developments, actors or watch), or None when the memo has none."""

@@ -99,6 +99,7 @@ def context(memo, links: dict[int, str] | None = None) -> dict:
         "llm": memo.llm,
         "extractive": memo.llm == "extractive",
         "note": note,
+        "sources_checked": memo.sources_checked,
         "topics": list(memo.topics),
         "sections": sections,
         "section": {s["key"]: s for s in sections},
@@ -152,6 +153,7 @@ def memo_json(memo) -> dict:
         "warnings": ctx["warnings"],
         "llm": ctx["llm"],
         "note": ctx["note"],
+        "sources_checked": ctx["sources_checked"],
         "usage": memo.usage,
     }
 

@@ -51,6 +51,7 @@ class Options:
     max_context: int = config.DEFAULT_MAX_CONTEXT
     hosts: tuple[str, ...] = ()  # extra Host names accepted besides the loopback ones
     workers: int = 4
+    fluency: object = None  # the memo's source-fluency scorer (memo.fluency.Scorer), None: sources not checked
 
 
 # ---- the pieces every page shares ----------------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def create_app(options: Options) -> Starlette:
         def work(session):
             window = choose_window(session.store, week, since, until)
             return build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),
-                              max_context=options.max_context)
+                              max_context=options.max_context, fluency=options.fluency)
         return work, ("memo", week, since, until, topics)
 
     routes = [

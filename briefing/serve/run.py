@@ -66,7 +66,10 @@ def serve(index: Path, host: str, port: int, generator, max_context: int) -> Non
     # the Host check against DNS rebinding knows the loopback names; a host asked for is added, and a wildcard
     # address (every interface) accepts whatever name the machine is reached by
     hosts = () if is_loopback(host) else ("*",) if host in ("0.0.0.0", "::", "") else (host,)
-    app = create_app(Options(index if config.is_server_url(index) else Path(index), generator, max_context, hosts=hosts))
+    from briefing.memo.fluency import local_scorer
+
+    app = create_app(Options(index if config.is_server_url(index) else Path(index), generator, max_context, hosts=hosts,
+                             fluency=local_scorer()))
     try:
         app.state.reader.warm()  # a missing or damaged index fails here, before the port is opened
         sock = bind(host, port)

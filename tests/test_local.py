@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -241,3 +242,65 @@ def test_llama_cpp_pythons_500_for_an_unknown_response_format_counts_as_a_refusa
     result = answer(Session(seed_index), "what did Macron announce", gen)
     assert openai_server.requests[-1].body["response_format"]["type"] == "json_object"
     assert result.citations and result.text.endswith("[1].")
+
+
+class _Recording:
+    """A model that answers with ``reply`` and keeps the prompts it was sent."""
+
+    name = "recording"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.prompts: list[str] = []
+
+    def complete(self, messages, *, on_token=None):
+        from briefing.answer.llm import Completion
+
+        self.prompts.append(messages[-1]["content"])
+        return Completion(self.reply, {}, self.name)
+
+
+CAP = "What cap did the initial US peace proposals put on the size of Ukraine's military?"
+
+
+def test_a_focused_model_sees_only_the_sentences_that_bear_on_the_question(seed_index):
+    whole, focused = _Recording("No."), _Recording("No.")
+    answer(Session(seed_index), CAP, LLMGenerator(whole))
+    answer(Session(seed_index), CAP, LLMGenerator(focused, focused=True))
+    assert "600,000" in focused.prompts[0] and len(focused.prompts[0]) < len(whole.prompts[0]) / 2
+
+
+def test_what_a_small_models_answer_leaves_out_is_quoted_after_it(seed_index):
+    from briefing.answer.complete import LEAD
+
+    # the model answers without the figure, and adds a false sentence: both are kept as they are checked
+    model = _Recording("The proposals put a cap on the size of Ukraine's military [1]. "
+                       "Ukraine's military was to be doubled [1].")
+    result = answer(Session(seed_index), CAP, LLMGenerator(model, focused=True))
+    mine, quoted = result.text.split(LEAD)
+    assert "600,000" not in mine and "[1?]" in mine  # the doubling is flagged, not removed
+    assert "600,000" in quoted and re.search(r"^- .*600,000.* \[\d+\]$", quoted, re.M)
+    assert any("leaves out what" in w and "quoted after it" in w for w in result.warnings)
+    n = int(re.search(r"600,000.* \[(\d+)\]", quoted).group(1))
+    cited = next(c for c in result.citations if c.n == n)
+    assert cited.supported and "600,000" in cited.quote  # the quote is the file's text, verified
+    # an unfocused generator (any OpenAI-compatible model) answers as it wrote
+    plain = answer(Session(seed_index), CAP, LLMGenerator(_Recording(model.reply)))
+    assert LEAD not in plain.text
+
+
+def test_nothing_is_quoted_when_the_verified_answer_states_it_all():
+    from briefing.answer.complete import left_out
+    from briefing.answer.extractive import evidence
+    from briefing.types import Chunk, Document, Hit
+    from briefing.text import make_span
+
+    text = ("Initial U.S. peace proposals included provisions limiting Ukraine's military to 600,000 troops. "
+            "The weather in Geneva was mild.")
+    doc = Document("d", "d.txt", "t", text)
+    hit = Hit(Chunk("d", 0, text, make_span(doc, 0, len(text))), doc, 1.0)
+    assert evidence(CAP, [hit])
+    stated = "Initial U.S. peace proposals limited Ukraine's military to 600,000 troops [1]."
+    assert left_out(CAP, [hit], [hit], stated) == []
+    assert left_out(CAP, [hit], [hit], stated.replace("[1]", "[1?]"))  # a flagged sentence states nothing
+    assert left_out(CAP, [hit], [hit], stated.replace("600,000", "500,000"))  # nor one with another figure

@@ -369,3 +369,21 @@ def test_a_run_with_nothing_to_do_restores_a_missing_manifest(tmp_path):
     report = build(docs, index)
     assert report.embedded == 0
     assert json.loads((index / "manifest.json").read_text())["counts"]["documents"] == 1
+
+
+def test_the_committed_index_folder_of_a_fresh_clone_is_briefings_own(tmp_path):
+    # `make demo` indexes into index/, which a clone holds with its README and .gitignore: what git tracks there
+    # must be enough for briefing to write into it (a folder of other files is refused)
+    import shutil
+
+    from briefing.store.folder import claim
+
+    root = Path(__file__).resolve().parents[1]
+    tracked = subprocess.run(["git", "ls-files", "index"], cwd=root, capture_output=True, text=True, check=True)
+    names = [Path(p).name for p in tracked.stdout.split()]
+    assert "README.md" in names and ".briefing-index" in names, names
+    clone = tmp_path / "index"
+    clone.mkdir()
+    for name in names:
+        shutil.copy(root / "index" / name, clone / name)
+    claim(clone)  # raises when the folder is not briefing's

@@ -47,14 +47,19 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return _fallback(question, hits, draft, warnings, lead,
                          f"{draft.llm} said the sources do not answer, but the evidence check found relevant passages",
                          "the model found no answer in the passages")
-    checked = own = check(draft.text, draft.passages, second=verifier)
-    if getattr(generator, "completes", False):
+    completes = getattr(generator, "completes", False)
+    # a completed answer is checked twice: by the rules to see what it leaves out, then whole (the second opinion
+    # of ``verifier`` only then, so it is asked once per sentence)
+    checked = own = check(draft.text, draft.passages, second=None if completes else verifier)
+    if completes:
         extra = left_out(question, hits, draft.passages, checked.text)
         if extra:
-            checked = check("\n\n".join([draft.text.rstrip(), "\n".join([LEAD, *extra])]), draft.passages,
-                            second=verifier)
             warnings.append(f"{draft.llm}'s answer leaves out what {len(extra)} source sentence"
                             f"{'' if len(extra) == 1 else 's'} state: quoted after it")
+        if extra or verifier is not None:
+            text = "\n\n".join([draft.text.rstrip(), "\n".join([LEAD, *extra])]) if extra else draft.text
+            checked = check(text, draft.passages, second=verifier)
+            own = own if extra else checked
     warnings += list(getattr(verifier, "notes", ()))
     usage = dict(draft.usage)
     for key, value in getattr(verifier, "usage", {}).items():

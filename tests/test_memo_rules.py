@@ -207,6 +207,7 @@ def test_too_few_sources_or_no_model_checks_nothing_and_says_so():
     assert assess_sources(few, scorer) == {}
     assert "fewer than" in checked_note(scorer, {})
     assert "briefing local install" in checked_note(None, None)
+    assert checked_note(False, None) == "source fluency not checked (--no-check-sources)"
 
 
 def test_the_sample_is_the_body_s_full_sentences():

@@ -31,7 +31,7 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
 
     Before that the pool is cleaned of what should not be evidence: the sentences a syndicated copy shares with
     its original (``stories``: the original is cited, "also in" the copies), and the sentences of a
-    machine-rewritten source (``quality``, scored by ``fluency``, a ``memo.fluency.Scorer``; None: not checked)
+    machine-rewritten source (``quality``, scored by ``fluency``, a ``memo.fluency.Scorer``; None: no model, False: not asked)
     that another source states too. ``include_undated`` brings the undated articles in (their citations are
     marked undated; they have no dates for the timeline)."""
     from briefing.memo import disagree
@@ -46,7 +46,7 @@ def build_memo(session, window: Window, *, topics: Sequence[str] = (), llm=None,
         docs = docs + list(undated)  # no chunks are read for them: each sentence cites its own span
     pool = sentence_pool(docs, chunks)
     stories = find_stories(pool, docs)
-    qualities = assess_sources(docs, fluency) if fluency is not None else None
+    qualities = assess_sources(docs, fluency) if fluency else None
     flagged = {i: q.reason for i, q in (qualities or {}).items() if q.flagged}
     pool = prefer_sources(pool, stories, set(flagged))
     salience = Salience(pool, demote=set(flagged))

@@ -61,8 +61,10 @@ def median_perplexity(qualities: dict[str, Quality]) -> float | None:
     return next(iter(qualities.values())).median if qualities else None
 
 
-def checked_note(scorer: Scorer | None, qualities: dict[str, Quality] | None) -> str:
+def checked_note(scorer: Scorer | bool | None, qualities: dict[str, Quality] | None) -> str:
     """The memo header's line on source quality: how the sources were checked, or why they were not."""
+    if scorer is False:
+        return "source fluency not checked (--no-check-sources)"
     if scorer is None:
         return "source fluency not checked (needs a local model: briefing local install)"
     if not qualities:

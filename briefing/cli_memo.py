@@ -69,7 +69,7 @@ def memo(week, since, until, topics, fmt, output, llm, model, local_model, struc
     verifier = make_verifier(verify, generator, model)
     from briefing.memo.fluency import local_scorer
 
-    fluency = False if check_sources is False else local_scorer(check_sources, local_model)
+    fluency = local_scorer(check_sources, local_model)
     session = Session(config.index_location(index_path))
     window = choose_window(session.store, week, since, until)
     result = build_memo(session, window, topics=topics, llm=getattr(generator, "llm", None),

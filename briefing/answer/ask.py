@@ -47,7 +47,7 @@ def answer(session, question: str, generator: Generator, *, k: int = 6, since: d
         return _fallback(question, hits, draft, warnings, lead,
                          f"{draft.llm} said the sources do not answer, but the evidence check found relevant passages",
                          "the model found no answer in the passages")
-    completes = getattr(generator, "completes", False)
+    completes = getattr(generator, "focused", False)
     # a completed answer is checked twice: by the rules to see what it leaves out, then whole (the second opinion
     # of ``verifier`` only then, so it is asked once per sentence)
     checked = own = check(draft.text, draft.passages, second=None if completes else verifier)

@@ -48,8 +48,9 @@ class LLMGenerator:
         self.llm = llm
         self.name = llm.name
         self.max_context = max_context
-        self.focused = focused  # show the model only the sentences that bear on the question (``focus``)
-        self.completes = focused  # quote the sources' sentences its answer leaves out (``answer/complete.py``)
+        # a small model: shown only the sentences that bear on the question (``focus``), and ``ask`` quotes what
+        # its answer leaves out (``answer/complete.py``)
+        self.focused = focused
 
     def draft(self, question, hits, on_token=None) -> Draft:
         from briefing.answer.prompting import ask_messages

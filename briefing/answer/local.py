@@ -29,11 +29,13 @@ def threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def load(path: Path, n_ctx: int):
+def load(path: Path, n_ctx: int, *, logits_all: bool = False):
     """The ``llama_cpp.Llama`` for ``path`` with a context of at least ``n_ctx`` tokens, loaded once per process
-    (again only when a longer prompt needs a bigger context)."""
+    (again only when a longer prompt needs a bigger context). ``logits_all``: keep every position's logits (for
+    scoring text, ``memo/fluency.py``), a separate instance."""
+    key = f"{path}|logits" if logits_all else str(path)
     with _LOCK:
-        llm = _LOADED.get(str(path))
+        llm = _LOADED.get(key)
         if llm is not None and llm.n_ctx() >= n_ctx:
             return llm
         # llama.cpp's OpenMP threads spin while they wait; on a CPU shared with other work that halves the speed
@@ -48,11 +50,11 @@ def load(path: Path, n_ctx: int):
         cores = threads()
         try:
             llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=CONTEXT_STEP, n_ubatch=CONTEXT_STEP,
-                                  n_threads=cores, n_threads_batch=cores, verbose=False)
+                                  n_threads=cores, n_threads_batch=cores, logits_all=logits_all, verbose=False)
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"llama.cpp cannot load {path} ({' '.join(str(exc).split())[:160]}); "
                            "check that it is a GGUF chat model, or run: briefing local install") from None
-        _LOADED[str(path)] = llm
+        _LOADED[key] = llm
         return llm
 
 

@@ -69,7 +69,6 @@ class Scorer:
         self.path = path
         self.name = path.stem
         self.scored = 0
-        self._llm = None
         self._cache_file = config.cache_dir() / "fluency" / f"{self.name}.common-words.json"
         self._cache: dict[str, list] | None = None
 
@@ -91,7 +90,9 @@ class Scorer:
     def _score(self, text: str) -> Fluency | None:
         import numpy as np
 
-        llm = self._model()
+        from briefing.answer.local import load
+
+        llm = load(self.path, SAMPLE_TOKENS + 16, logits_all=True)
         tokens = llm.tokenize(text.encode("utf-8", "replace"), add_bos=False)[:SAMPLE_TOKENS]
         if len(tokens) < 16:
             return None
@@ -105,19 +106,6 @@ class Scorer:
         if len(common) < MIN_SCORED:
             return None
         return Fluency(float(math.exp(-logprob[common].mean())), len(common))
-
-    def _model(self):
-        if self._llm is None:
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            import llama_cpp
-
-            from briefing.answer.local import threads
-
-            cores = threads()
-            self._llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=SAMPLE_TOKENS + 16, n_batch=SAMPLE_TOKENS,
-                                        n_ubatch=SAMPLE_TOKENS, n_threads=cores, n_threads_batch=cores,
-                                        logits_all=True, verbose=False)
-        return self._llm
 
     def _load_cache(self) -> dict[str, list]:
         if self._cache is None:
@@ -138,15 +126,16 @@ class Scorer:
             pass  # a cache that cannot be written costs time, not results
 
 
-def local_scorer(check: bool | None = None, model: str | None = None) -> Scorer | None:
-    """The ``Scorer`` for ``--check-sources`` (``check``; None: when a model is at hand): on the smallest installed
-    local model, else on ``model`` (``--local-model``: a GGUF path or an installed model's name). None when not
-    checking, or, unasked, when the llama.cpp bindings or a model are missing; asked, that is a ``UsageError``."""
+def local_scorer(check: bool | None = None, model: str | None = None) -> Scorer | bool | None:
+    """The source-fluency scorer for ``--check-sources`` (``check``; None: when a model is at hand): a ``Scorer`` on
+    the smallest installed local model, else on ``model`` (``--local-model``: a GGUF path or an installed model's
+    name). False when not asked to check (``quality.checked_note`` says so), None when, unasked, the llama.cpp
+    bindings or a model are missing; asked, that is a ``UsageError``."""
     from briefing.answer.local_models import MODELS, bindings_available, resolve, verified
     from briefing.errors import UsageError
 
     if check is False:
-        return None
+        return False
     installed = [m for m in MODELS.values() if verified(m)]
     if bindings_available() and (installed or model):
         return Scorer(min(installed, key=lambda m: m.size).path() if installed else resolve(model))

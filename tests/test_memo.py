@@ -31,7 +31,8 @@ from briefing.memo.pool import Sentence, readable
 from briefing.memo.register import Register
 from briefing.answer.session import Session
 from briefing.text import make_span, stems
-from briefing.memo.timeline import describe, excerpt, resolve
+from briefing.memo.timeline import excerpt
+from briefing.written_dates import describe, resolve
 from briefing.types import Chunk, Document, Hit
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from briefing.memo.pool import Salience, prefer_sources, sentence_pool
 from briefing.memo.fluency import sample
 from briefing.memo.quality import MIN_SOURCES, RATIO, assess_sources, checked_note
 from briefing.memo.stories import find_stories
-from briefing.memo.timeline import resolve, written_years
+from briefing.written_dates import resolve, written_years
 from briefing.types import Document
 from fakeopenai import openai_server  # noqa: F401
 

@@ -1,8 +1,8 @@
 """Relative dates in an answer shown with the date they mean: "On Tuesday (25 Nov) evening", resolved against the
 publication date of the article the sentence cites, after its citations were verified (the quote stays exact).
 
-The resolving rules are the memo timeline's (``memo/timeline.resolve``), imported here so both say the same day
-for the same words; they are pure functions with no dependency on the rest of ``memo``.
+The resolving rules are ``briefing.written_dates``, shared with the memo's timeline so both say the same day for
+the same words.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def resolve_relative_dates(text: str, citations: Sequence[Citation]) -> str:
     "Tuesday" -> "Tuesday (25 Nov)", "last week" -> "last week (17–23 Nov)". A line whose first citation's
     article is undated, or that cites nothing, is left as it is, and so are a date resolved to the past in a
     sentence about the future and a date inside a quotation."""
-    from briefing.memo.timeline import resolve
+    from briefing.written_dates import resolve
 
     by_n = {c.n: c for c in citations}
     out = []

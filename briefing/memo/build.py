@@ -89,7 +89,8 @@ def _undated(store) -> list[Document]:
 def _events(found, register: Register) -> list[Event]:
     """Timeline entries: the clause around each date, cited to its sentence, and to the other articles'
     sentences that date the same event."""
-    from briefing.memo.timeline import excerpt, resolve
+    from briefing.memo.timeline import excerpt
+    from briefing.written_dates import resolve
 
     out = []
     for s, ref, also in found:

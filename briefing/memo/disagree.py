@@ -40,7 +40,7 @@ from datetime import date
 from typing import Sequence
 
 from briefing.text import STOPWORDS, THOUSANDS, stem, stems
-from briefing.memo.timeline import resolve
+from briefing.written_dates import resolve
 
 _WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -355,7 +355,7 @@ def dates(pool: Sequence, stories=None) -> list[Found]:
     weekday can be wrong when an article's date is its crawl date: the two mentions name the same event noun and
     proper name within 40 characters of the date, share three more words, lie within two weeks of each other,
     and at least one of them writes the date out."""
-    from briefing.memo.timeline import written_years
+    from briefing.written_dates import written_years
 
     mentions = []
     years = written_years(pool)
@@ -399,7 +399,7 @@ _CALENDAR = {stem(w.lower()) for w in """Monday Tuesday Wednesday Thursday Frida
 
 
 def _when(ref) -> str:
-    from briefing.memo.timeline import describe
+    from briefing.written_dates import describe
 
     return describe(ref) + (f' ("{ref.phrase}")' if ref.relative else "")
 

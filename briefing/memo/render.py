@@ -52,7 +52,7 @@ def context(memo, links: dict[int, str] | None = None) -> dict:
     from briefing.memo.model import EXTRACTIVE_NOTE
     from briefing.memo.window import dating_hint
     from briefing.answer.render import citation_json
-    from briefing.memo.timeline import DateRef, describe
+    from briefing.written_dates import DateRef, describe
 
     cited_docs: dict[str, int] = {}
     citations = []

@@ -266,7 +266,7 @@ _ACTION = re.compile(r"\b(?:announced|agreed|met|gathered|launched|signed|approv
 def newsworthy(s: Sentence, window: Window) -> float:
     """How much a sentence reports this window's news rather than background: a date inside the window (or a day
     or two before it) and an action verb ("announced", "met", "agreed"...)."""
-    from briefing.memo.timeline import resolve
+    from briefing.written_dates import resolve
 
     score = 0.0
     if s.doc.published and any(window.since - timedelta(days=2) <= r.first and r.last <= window.until

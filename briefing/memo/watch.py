@@ -38,7 +38,7 @@ _WAS = re.compile(r"\b(?:was|were|had been|had)\s+(?:\w+\s+)?$", re.IGNORECASE)
 def ahead(pool: Sequence[Sentence], salience: Salience, window: Window) -> list[Sentence]:
     """The pool's watch items (module docstring), best first: a date after the window, then explicit timing or
     an open question, then salience."""
-    from briefing.memo.timeline import DateRef, resolve, written_years
+    from briefing.written_dates import DateRef, resolve, written_years
 
     years = written_years(pool)
     scored = []

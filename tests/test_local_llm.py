@@ -121,13 +121,59 @@ def test_fluency_separates_the_spun_seed_from_every_other_seed(model_path):
     assert ratios["000"] >= 2 * RATIO and all(r < RATIO / 2 for k, r in ratios.items() if k != "000"), ratios
 
 
-def test_unverified_sentences_from_the_model_are_flagged(local_memo):
-    """The small model's memo sections hold claims their passages do not support (12 of 37 citations in the
-    README's run): each is flagged and named in the warnings, never passed off as sourced."""
-    flagged = [c for c in local_memo["citations"] if not c["supported"]]
-    assert flagged, "expected the 1.5B model to write at least one unsupported claim in a whole memo"
-    for c in flagged:
-        assert any(f"[{c['n']}]" in w for w in local_memo["warnings"]), (c, local_memo["warnings"])
+def test_every_flagged_sentence_in_the_local_memo_is_named_in_its_warnings(local_memo):
+    """Whatever the model got wrong (12 of 37 citations in one README run, none in another on a different CPU) is
+    flagged and named in the warnings, never passed off as sourced."""
+    for c in local_memo["citations"]:
+        if not c["supported"]:
+            assert any(f"[{c['n']}]" in w for w in local_memo["warnings"]), (c, local_memo["warnings"])
+
+
+# A figure no seed states, added to what the real model wrote: whatever the model writes on this CPU, the checks
+# must catch the false sentence in its draft and leave the rest of the draft to their own verdicts.
+PLANTED = "The coalition of the willing has 47 members [1]."
+
+
+class Planting:
+    """The real model's reply with :data:`PLANTED` added as its last sentence."""
+
+    def __init__(self, llm):
+        self.llm, self.name = llm, llm.name
+
+    def complete(self, messages, *, on_token=None):
+        from dataclasses import replace
+
+        done = self.llm.complete(messages)
+        return replace(done, text=f"{done.text.rstrip()} {PLANTED}")
+
+
+def test_a_false_sentence_in_the_models_answer_is_flagged_with_its_reason(seed_index, local):
+    result = answer(Session(seed_index), "what did Macron announce",
+                    LLMGenerator(Planting(local.llm), local.max_context, local.focused))
+    assert result.llm.startswith("local:"), result.llm
+    planted = re.search(r"47 members \[(\d+)\?\]", result.text)  # citations are renumbered in order of use
+    assert planted, result.text
+    assert any("'47'" in w and f"[{planted.group(1)}]" in w for w in result.warnings), result.warnings
+    shown = {int(n): bool(q) for n, q in MARK.findall(result.text)}
+    for c in result.citations:  # the model's own sentences keep their own verdicts, each shown as it stands
+        assert shown.get(c.n) is (not c.supported), (c, result.text)
+
+
+def test_a_false_sentence_in_the_models_memo_section_is_flagged_or_withheld(seed_index, local):
+    from datetime import date
+
+    from briefing.memo.build import build_memo
+    from briefing.memo.render import render
+    from briefing.memo.window import choose_window
+
+    session = Session(seed_index)
+    window = choose_window(session.store, since=date(2025, 11, 20), until=date(2025, 11, 28))
+    memo = build_memo(session, window, llm=Planting(local.llm), max_context=1200, fluency=False)
+    text = render(memo, "md")
+    # shown only as unverified, or not shown at all (a section with no verified citation is replaced by the
+    # sources' own sentences); either way the reason is in the warnings
+    assert all(m.group(1) for m in re.finditer(r"47 members \[\d+(\?)?\]", text)), text
+    assert any("'47'" in w for w in memo.warnings), memo.warnings
 
 
 # -- llama.cpp's OpenAI-compatible server, built the same way ---------------------------------------------------

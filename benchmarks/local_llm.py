@@ -1,6 +1,7 @@
 """The local model (``--llm local``) against the extractive generator: key-fact recall on nuggets-dev per prompt
 budget, abstentions, unverifiable quotes; then speed: ``ask`` and ``memo`` wall time (fresh processes, model load
-included) and tokens/s through briefing against llama.cpp's own counters on the same prompt.
+included; cold, then with the system prompts' state kept on disk) and tokens/s through briefing against llama.cpp's
+own counters on the same prompt.
 
     .venv/bin/python benchmarks/local_llm.py [--budgets 1200,2000,3000] [--work /tmp/briefing-bench-local]
         [--local-model PATH.gguf] [--skip-quality] [--skip-speed] [--json OUT.json]
@@ -95,7 +96,8 @@ def throughput(index: Path, model: str | None, budget: int) -> dict:
     from briefing.answer.prompting import ask_messages
     from briefing.answer.retrieve import SearchSettings
     from briefing.answer.session import Session
-    from briefing.answer.structured import StructuredChat
+    from briefing.answer import prefix_cache
+    from briefing.answer.structured import StructuredChat, with_instruction
 
     session = Session(index)
     hits = session.search(ASK_QUESTIONS[0], SearchSettings(k=6))
@@ -106,6 +108,9 @@ def throughput(index: Path, model: str | None, budget: int) -> dict:
     for label in ("warm-up", "briefing", "llama.cpp"):
         llm = load(chat.path, 0)
         llm.reset()  # no reused prefix: both runs evaluate the whole prompt
+        kept = prefix_cache.location(chat.path, with_instruction(messages)[0]["content"])
+        if kept is not None and label != "llama.cpp":
+            kept.unlink(missing_ok=True)  # nor one kept on disk (briefing's run keeps it again, for later asks)
         if label == "llama.cpp":
             import llama_cpp
 
@@ -136,10 +141,21 @@ def speed(index: Path, model: str | None, budget: int | None) -> dict:
     if model:
         env["BRIEFING_LOCAL_MODEL"] = model
     extra = ["--max-context", str(budget)] if budget else []
+    import shutil
+
+    from briefing import config
+
+    # cold: no process has kept the model's state after the system prompts yet (answer/prefix_cache.py), as on the
+    # first ask after install; then every question again, as every later ask runs
+    shutil.rmtree(config.cache_dir() / "prompt-prefix", ignore_errors=True)
+    cold = timed([BRIEFING, "ask", ASK_QUESTIONS[0], "--index", str(index), *extra], env=env)[0]
+    memo_cold, _ = timed([BRIEFING, "memo", "--since", "2025-11-20", "--until", "2025-11-28", "--index", str(index),
+                          *extra, "-o", str(index.parent / "memo-local.md")], env=env)
     asks = [timed([BRIEFING, "ask", q, "--index", str(index), *extra], env=env)[0] for q in ASK_QUESTIONS]
     memo, rss = timed([BRIEFING, "memo", "--since", "2025-11-20", "--until", "2025-11-28", "--index", str(index),
                        *extra, "-o", str(index.parent / "memo-local.md")], env=env)
-    return {"ask_s": [round(s, 1) for s in asks], "ask_median_s": round(statistics.median(asks), 1),
+    return {"ask_cold_s": round(cold, 1), "ask_s": [round(s, 1) for s in asks],
+            "ask_median_s": round(statistics.median(asks), 1), "memo_cold_s": round(memo_cold, 1),
             "memo_s": round(memo, 1), "memo_peak_rss_mb": rss}
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 from test_ask import assert_quotes_resolve, run
@@ -85,6 +86,35 @@ def test_a_model_that_declines_despite_evidence_falls_back_to_extractive(seed_in
     assert any("said the sources do not answer" in w for w in result.warnings)
 
 
+def test_a_second_process_reuses_the_system_prompt_read_by_the_first(seed_index, model_path, tmp_path):
+    """Each ``briefing ask`` is a new process: the model's state after the system prompt is kept on disk, so the
+    second reads only the question and its passages, and still answers with verified citations."""
+    cli = str(Path(sys.executable).with_name("briefing"))
+    env = {**os.environ, "BRIEFING_CACHE_DIR": str(tmp_path / "cache")}
+
+    def ask() -> dict:
+        done = subprocess.run([cli, "ask", "what did Macron announce", "--index", str(seed_index), "--json",
+                               "--llm", "local", "--local-model", model_path], env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+        return json.loads(done.stdout)
+
+    first = ask()
+    assert "cached_prompt_tokens" not in first["usage"], first["usage"]
+    [kept] = (tmp_path / "cache" / "prompt-prefix").glob("*.state")
+    size = kept.stat().st_size
+    second = ask()
+    assert second["usage"]["cached_prompt_tokens"] >= 300, second["usage"]  # the rules alone are ~600 tokens
+    assert second["usage"]["prompt_tokens"] == first["usage"]["prompt_tokens"]
+    assert "working group" in second["answer"] and second["citations"]
+    assert_every_claim_is_cited_and_checked(second)
+    # a file cut short (a full disk, say) is read as missing: the prompt is read in full and the file written anew
+    kept.write_bytes(kept.read_bytes()[: size // 3])
+    third = ask()
+    assert "cached_prompt_tokens" not in third["usage"] and third["citations"], third["usage"]
+    assert kept.stat().st_size == size
+
+
 @pytest.fixture(scope="module")
 def local_memo(seed_index, model_path, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("memo") / "memo.json"
@@ -108,8 +138,6 @@ def test_the_memo_flags_the_spun_seed_by_its_fluency_and_no_other(local_memo):
 
 
 def test_fluency_separates_the_spun_seed_from_every_other_seed(model_path):
-    from pathlib import Path
-
     from briefing.ingest.loaders import load_file
     from briefing.memo.fluency import Scorer
     from briefing.memo.quality import RATIO, assess_sources

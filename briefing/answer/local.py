@@ -93,6 +93,11 @@ class LocalChat:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         import llama_cpp
 
+        from briefing.answer import prefix_cache
+
+        system = next((str(m.get("content", "")) for m in messages if m.get("role") == "system"), "")
+        kept = prefix_cache.location(self.path, system) if system else None
+        restored = prefix_cache.restore(llm, kept)
         llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         start = time.perf_counter()
         try:
@@ -108,7 +113,12 @@ class LocalChat:
             if schema is not None and "grammar" in detail.lower():
                 raise StructuredRefused(f"llama.cpp cannot use the JSON schema: {detail}") from None
             raise LLMError(f"the local model failed: {detail}") from None
-        self.last_perf = _perf(llm, time.perf_counter() - start)
+        self.last_perf = {**_perf(llm, time.perf_counter() - start), "restored": restored}
+        read = self.last_perf["prompt_n"]
+        if usage.get("prompt_tokens", 0) > read:  # the prefix llama.cpp did not read again (kept, or restored)
+            usage["cached_prompt_tokens"] = usage["prompt_tokens"] - read
+        if not restored:
+            prefix_cache.save(llm, kept, system)
         if not text.strip():
             raise LLMError("the local model returned an empty answer; try again or try another model (--local-model)")
         return Completion(text=text, usage=usage, model=self.path.stem, finish_reason=finish)

@@ -160,6 +160,15 @@ def test_structured_reply_becomes_sentences_with_markers_before_the_stop():
     assert to_text('{"answer": "x"}', INSUFFICIENT) is None
 
 
+def test_a_sentence_the_model_left_open_is_closed_where_it_stopped():
+    # the 1.5B model's reply to a who-and-when question, each sentence cut at the comma before its second half
+    reply = {"sentences": [{"text": "The trial is scheduled to start on May 5,", "cites": [1, 2]},
+                           {"text": "He was indicted on sex trafficking and racketeering charges;", "cites": [3]}]}
+    assert to_text(json.dumps(reply), INSUFFICIENT) == (
+        "The trial is scheduled to start on May 5 [1][2]. He was indicted on sex trafficking and racketeering "
+        "charges [3].")
+
+
 def test_the_schema_only_allows_the_given_passage_numbers():
     cites = schema(3)["properties"]["sentences"]["items"]["properties"]["cites"]
     assert cites["items"]["enum"] == [1, 2, 3] and cites["minItems"] == 1

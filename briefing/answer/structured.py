@@ -108,8 +108,8 @@ def _cite(sentence: str, marks: str) -> str:
     if not marks:
         return sentence
     m = _END.match(sentence)
-    if m is None:
-        return f"{sentence} {marks}."
+    if m is None:  # a sentence left open ("... on May 5,": the model meant to go on) is closed where it stopped
+        return f"{sentence.rstrip(',;:-–— ')} {marks}."
     body, stop, close = m.groups()
     return f"{body.rstrip()}{close} {marks}{stop[0]}"
 

@@ -150,7 +150,7 @@ def test_structured_reply_becomes_sentences_with_markers_before_the_stop():
         {"text": "No marker here", "cites": []},
     ]}
     assert to_text(json.dumps(reply), INSUFFICIENT) == (
-        "Macron announced a working group [1][3]. It will clarify military support [1][3]. "
+        "Macron announced a working group [1]. It will clarify military support [3]. "
         'Kelly said "talks are going well" [2]. No marker here')
     bullets = {"sentences": [{"text": "- First point.", "cites": [1]}, {"text": "- Second point", "cites": [2]}]}
     assert to_text(json.dumps(bullets), INSUFFICIENT) == "- First point [1].\n- Second point [2]."
@@ -158,6 +158,17 @@ def test_structured_reply_becomes_sentences_with_markers_before_the_stop():
     assert to_text(json.dumps({"sentences": [{"text": INSUFFICIENT, "cites": [1]}]}), INSUFFICIENT) == INSUFFICIENT
     assert to_text("Macron announced [1].", INSUFFICIENT) is None
     assert to_text('{"answer": "x"}', INSUFFICIENT) is None
+
+
+def test_markers_the_model_wrote_inside_the_text_cite_their_own_sentence():
+    # the 1.5B model's reply: two sentences in one item, each with its marker, and the item citing both
+    reply = {"sentences": [{"text": "The trial is scheduled to start on May 5, [1]. He was indicted on sex "
+                                    "trafficking and racketeering charges, [2].", "cites": [1, 2]}]}
+    assert to_text(json.dumps(reply), INSUFFICIENT) == (
+        "The trial is scheduled to start on May 5 [1]. He was indicted on sex trafficking and racketeering "
+        "charges [2].")
+    after = {"sentences": [{"text": "Macron announced a working group. [2]", "cites": [1]}]}  # after the stop
+    assert to_text(json.dumps(after), INSUFFICIENT) == "Macron announced a working group [2]."
 
 
 def test_a_sentence_the_model_left_open_is_closed_where_it_stopped():

@@ -87,19 +87,36 @@ def to_text(content: str, no_answer: str) -> str | None:
         cites = item.get("cites") if isinstance(item.get("cites"), list) else []
         text = item["text"].strip()
         numbers = [n for n in cites if isinstance(n, int) and not isinstance(n, bool)]
-        numbers += [int(n) for n in _MARKER.findall(text)]
-        text = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", text)).strip()
-        if not text or _same(text, no_answer):
+        if not _plain(text) or _same(_plain(text), no_answer):
             continue
         bullet = bool(_BULLET.match(text))
         text = _BULLET.sub("", text)
-        marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers))
-        lines.append((bullet, " ".join(_cite(text[a:b], marks) for a, b in sentences(text)) or _cite(text, marks)))
+        # markers the model wrote inside the text anyway cite the sentence they are in; the item's "cites" go to
+        # its sentences that carry none (all of them, usually)
+        said: list[tuple[str, list[int]]] = []
+        for a, b in sentences(text) or [(0, len(text))]:
+            own = [int(n) for n in _MARKER.findall(text[a:b])]
+            if plain := _plain(text[a:b]):
+                said.append((plain, own))
+            elif said:  # markers after the stop ("Done. [2]") belong to the sentence before them
+                said[-1][1].extend(own)
+        lines.append((bullet, " ".join(_cite(plain, _marks(own or numbers)) for plain, own in said)))
     if not lines:
         return no_answer
     if any(bullet for bullet, _ in lines):
         return "\n".join(f"- {line}" for _, line in lines)
     return " ".join(line for _, line in lines)
+
+
+def _plain(text: str) -> str:
+    """``text`` without ``[n]`` markers, with no space left before punctuation and no comma before a stop
+    ("on May 5, [1]." is "on May 5.")."""
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", text))
+    return re.sub(r"[,;:]+(?=[.!?])", "", text).strip()
+
+
+def _marks(numbers: list[int]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(numbers))
 
 
 def _cite(sentence: str, marks: str) -> str:

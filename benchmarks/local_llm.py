@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -141,8 +142,6 @@ def speed(index: Path, model: str | None, budget: int | None) -> dict:
     if model:
         env["BRIEFING_LOCAL_MODEL"] = model
     extra = ["--max-context", str(budget)] if budget else []
-    import shutil
-
     from briefing import config
 
     # cold: no process has kept the model's state after the system prompts yet (answer/prefix_cache.py), as on the

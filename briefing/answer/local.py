@@ -113,7 +113,7 @@ class LocalChat:
             if schema is not None and "grammar" in detail.lower():
                 raise StructuredRefused(f"llama.cpp cannot use the JSON schema: {detail}") from None
             raise LLMError(f"the local model failed: {detail}") from None
-        self.last_perf = {**_perf(llm, time.perf_counter() - start), "restored": restored}
+        self.last_perf = _perf(llm, time.perf_counter() - start)
         read = self.last_perf["prompt_n"]
         if usage.get("prompt_tokens", 0) > read:  # the prefix llama.cpp did not read again (kept, or restored)
             usage["cached_prompt_tokens"] = usage["prompt_tokens"] - read

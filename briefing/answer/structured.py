@@ -87,7 +87,8 @@ def to_text(content: str, no_answer: str) -> str | None:
         cites = item.get("cites") if isinstance(item.get("cites"), list) else []
         text = item["text"].strip()
         numbers = [n for n in cites if isinstance(n, int) and not isinstance(n, bool)]
-        if not _plain(text) or _same(_plain(text), no_answer):
+        said_all = _plain(text)
+        if not said_all or _same(said_all, no_answer):
             continue
         bullet = bool(_BULLET.match(text))
         text = _BULLET.sub("", text)
